@@ -1,0 +1,320 @@
+"""Files and webhook bodies into the store, with bad rows sent to quarantine.
+
+A file is read as raw lines in chunks (or, for a `.json` document, as its items), each chunk
+is normalized by one DuckDB statement in memory (`anedot.normalize_sql`), and only then is
+the store opened, briefly, to insert the good rows, record the bad ones with their reasons,
+and count the ids it already had. One bad line never stops the rest of its file.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from .anedot import NORMALIZED_COLUMNS, REASONS, normalize_sql
+from .errors import InputError
+from .store import Store, scalar
+
+__all__ = ["CHUNK_LINES", "FileReport", "IngestReport", "expand_paths", "ingest_files"]
+
+log = logging.getLogger(__name__)
+
+CHUNK_LINES = 100_000
+"""Lines normalized and inserted together: large enough to amortize, small enough for RAM."""
+
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+JSON_SUFFIXES = {".json"}
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class FileReport:
+    """What happened to one input."""
+
+    source: str
+    read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class IngestReport:
+    """Totals over every input of one call, and the reports of each."""
+
+    files: list[FileReport] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return sum(f.read for f in self.files)
+
+    @property
+    def stored(self) -> int:
+        return sum(f.stored for f in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(f.duplicates for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.quarantined for f in self.files)
+
+    @property
+    def reasons(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for report in self.files:
+            total.update(report.reasons)
+        return total
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "read": self.read,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "reasons": dict(self.reasons),
+            "files": [
+                {
+                    "source": f.source,
+                    "read": f.read,
+                    "stored": f.stored,
+                    "duplicates": f.duplicates,
+                    "quarantined": f.quarantined,
+                    "reasons": dict(f.reasons),
+                }
+                for f in self.files
+            ],
+        }
+
+
+def expand_paths(patterns: Iterable[str | Path]) -> list[Path]:
+    """Paths and glob patterns to existing files, in the order given, each once."""
+    found: list[Path] = []
+    for pattern in patterns:
+        text = str(pattern)
+        matches = sorted(glob.glob(text)) if glob.has_magic(text) else [text]
+        if not matches:
+            raise InputError(f"No file matches {text!r}.")
+        for match in matches:
+            path = Path(match)
+            if not path.is_file():
+                raise InputError(f"{path} is not a file (or does not exist).")
+            if path.suffix.lower() not in JSONL_SUFFIXES | JSON_SUFFIXES:
+                raise InputError(
+                    f"{path} is not a .json, .jsonl or .ndjson file; export submissions "
+                    "from Anedot as JSON."
+                )
+            if path not in found:
+                found.append(path)
+    return found
+
+
+def ingest_files(
+    store: Store, paths: Sequence[Path], *, progress: Progress | None = None
+) -> IngestReport:
+    """Ingest every file; `progress` is called with the number of lines done each chunk."""
+    report = IngestReport()
+    for path in paths:
+        file_report = FileReport(source=str(path))
+        for chunk in _chunks(path):
+            _ingest_chunk(store, chunk, file_report)
+            if progress is not None:
+                progress(chunk.num_rows)
+        report.files.append(file_report)
+        log.info(
+            "ingested %s: %d stored, %d duplicates, %d quarantined",
+            path,
+            file_report.stored,
+            file_report.duplicates,
+            file_report.quarantined,
+        )
+    return report
+
+
+def ingest_bodies(store: Store, bodies: Sequence[bytes], *, source: str) -> FileReport:
+    """Ingest raw JSON bodies (webhook deliveries), one submission each."""
+    report = FileReport(source=source)
+    if bodies:
+        _ingest_chunk(store, _lines_table(source, list(bodies), first_line=1), report)
+    return report
+
+
+def _chunks(path: Path) -> Iterator[pa.Table]:
+    if path.suffix.lower() in JSON_SUFFIXES:
+        yield from _json_document_chunks(path)
+        return
+
+    line_no = 1
+    try:
+        with path.open("rb") as handle:
+            while True:
+                lines = handle.readlines(CHUNK_LINES * 512)
+                if not lines:
+                    return
+                yield _lines_table(str(path), lines, first_line=line_no)
+                line_no += len(lines)
+    except OSError as error:
+        raise InputError(f"{path} cannot be read: {error.strerror or error}.") from error
+
+
+def _json_document_chunks(path: Path) -> Iterator[pa.Table]:
+    """A `.json` file: one object, or a list of them; a JSONL file misnamed .json also works."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path} cannot be read: {error.strerror or error}.") from error
+
+    try:
+        document = json.loads(data)
+    except UnicodeDecodeError:
+        yield _lines_table(str(path), [data], first_line=1)
+        return
+    except json.JSONDecodeError as error:
+        if error.msg == "Extra data":
+            yield _lines_table(str(path), data.splitlines(keepends=True), first_line=1)
+        else:
+            yield _lines_table(str(path), [data], first_line=error.lineno)
+        return
+
+    items = document if isinstance(document, list) else [document]
+    for start in range(0, len(items), CHUNK_LINES):
+        texts = [json.dumps(item).encode() for item in items[start : start + CHUNK_LINES]]
+        yield _lines_table(str(path), texts, first_line=start + 1)
+
+
+def _lines_table(source: str, lines: list[bytes], *, first_line: int) -> pa.Table:
+    """source, line number, text (NULL where the bytes are not UTF-8)."""
+    raw = pl.Series("raw", lines, dtype=pl.Binary)
+    frame = pl.DataFrame(
+        {
+            "source": pl.Series([source], dtype=pl.String).extend_constant(
+                source, len(lines) - 1
+            ),
+            "line": pl.int_range(first_line, first_line + len(lines), eager=True),
+            "text": raw.cast(pl.String, strict=False).str.strip_chars_end("\r\n"),
+        }
+    )
+    return frame.to_arrow()
+
+
+def _ingest_chunk(store: Store, chunk: pa.Table, report: FileReport) -> None:
+    normalized = _normalize(chunk)
+    good = normalized.filter(pl.col("reason").is_null())
+    bad = normalized.filter(pl.col("reason").is_not_null())
+    report.read += normalized.height
+
+    unique = good.unique(subset="submission_id", keep="first", maintain_order=True)
+    report.duplicates += good.height - unique.height
+
+    rows = unique.select(NORMALIZED_COLUMNS).to_arrow()
+    quarantine = _quarantine_rows(bad).to_arrow()
+    with store.transaction() as con:
+        before = _count(con)
+        con.register("incoming", rows)
+        con.execute(
+            f"""
+            INSERT INTO submissions ({", ".join(NORMALIZED_COLUMNS)}, ingested_at)
+            SELECT i.*, now() FROM incoming i
+            ANTI JOIN submissions s ON s.submission_id = i.submission_id
+            """
+        )
+        stored = _count(con) - before
+        _record_pages(con)
+        con.unregister("incoming")
+        if quarantine.num_rows:
+            con.register("bad_rows", quarantine)
+            # A file ingested twice must not quarantine its bad lines twice.
+            con.execute(
+                """
+                INSERT INTO quarantine
+                SELECT b.*, now() FROM bad_rows b
+                ANTI JOIN quarantine q ON q.source = b.source AND q.line = b.line
+                    AND q.text IS NOT DISTINCT FROM b.text
+                """
+            )
+            con.unregister("bad_rows")
+
+    report.stored += stored
+    report.duplicates += unique.height - stored
+    report.quarantined += bad.height
+    report.reasons.update(bad.get_column("reason").to_list())
+
+
+def _normalize(chunk: pa.Table) -> pl.DataFrame:
+    """Run the normalizing SQL in a private in-memory database: no lock on the store."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("lines", chunk)
+        return con.sql(normalize_sql("lines")).pl()
+    finally:
+        con.close()
+
+
+def _quarantine_rows(bad: pl.DataFrame) -> pl.DataFrame:
+    """source, line, field, reason (a sentence naming the line and field), the text."""
+    described = pl.col("reason").replace_strict(REASONS, default="the row cannot be read")
+    where = pl.format("{}, line {}", pl.col("source"), pl.col("source_line"))
+    field_part = (
+        pl.when(pl.col("field").is_not_null())
+        .then(pl.format(" (field {}", pl.col("field")))
+        .otherwise(pl.lit(""))
+    )
+    value_part = (
+        pl.when(pl.col("bad_value").is_not_null())
+        .then(pl.format(": {})", pl.col("bad_value").str.slice(0, 80)))
+        .when(pl.col("field").is_not_null())
+        .then(pl.lit(")"))
+        .otherwise(pl.lit(""))
+    )
+    return bad.select(
+        pl.col("source"),
+        pl.col("source_line").alias("line"),
+        pl.col("field"),
+        pl.col("reason").alias("code"),
+        pl.concat_str([where, pl.lit(": "), described, field_part, value_part]).alias(
+            "reason"
+        ),
+        pl.col("text").str.slice(0, 10_000).alias("text"),
+    )
+
+
+def _record_pages(con: duckdb.DuckDBPyConnection) -> None:
+    """Pages seen in submissions; a team set by import or by hand is never overwritten."""
+    con.execute(
+        """
+        INSERT INTO action_pages
+        SELECT action_page_id, any_value(action_page_name), any_value(account_uid),
+               any_value(account_name), any_value(team),
+               CASE WHEN any_value(team) IS NOT NULL THEN 'submission' END
+        FROM incoming WHERE action_page_id IS NOT NULL
+        GROUP BY action_page_id
+        ON CONFLICT (page_id) DO UPDATE SET
+            name = coalesce(excluded.name, action_pages.name),
+            account_uid = coalesce(action_pages.account_uid, excluded.account_uid),
+            account_name = coalesce(action_pages.account_name, excluded.account_name),
+            team = CASE WHEN action_pages.team_source IN ('import', 'manual')
+                        THEN action_pages.team
+                        ELSE coalesce(excluded.team, action_pages.team) END,
+            team_source = CASE WHEN action_pages.team_source IN ('import', 'manual')
+                               THEN action_pages.team_source
+                               ELSE coalesce(excluded.team_source, action_pages.team_source)
+                          END
+        """
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection) -> int:
+    return int(str(scalar(con, "SELECT count(*) FROM submissions")))
