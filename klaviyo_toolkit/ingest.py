@@ -166,7 +166,9 @@ def _chunks(path: Path) -> Iterator[pa.Table]:
                 yield _lines_table(str(path), lines, first_line=line_no)
                 line_no += len(lines)
     except OSError as error:
-        raise InputError(f"{path} cannot be read: {error.strerror or error}.") from error
+        raise InputError(
+            f"{path} cannot be read: {error.strerror or error}."
+        ) from error
 
 
 def _json_document_chunks(path: Path) -> Iterator[pa.Table]:
@@ -174,7 +176,9 @@ def _json_document_chunks(path: Path) -> Iterator[pa.Table]:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise InputError(f"{path} cannot be read: {error.strerror or error}.") from error
+        raise InputError(
+            f"{path} cannot be read: {error.strerror or error}."
+        ) from error
 
     try:
         document = json.loads(data)
@@ -190,7 +194,9 @@ def _json_document_chunks(path: Path) -> Iterator[pa.Table]:
 
     items = document if isinstance(document, list) else [document]
     for start in range(0, len(items), CHUNK_LINES):
-        texts = [json.dumps(item).encode() for item in items[start : start + CHUNK_LINES]]
+        texts = [
+            json.dumps(item).encode() for item in items[start : start + CHUNK_LINES]
+        ]
         yield _lines_table(str(path), texts, first_line=start + 1)
 
 
@@ -265,7 +271,9 @@ def _normalize(chunk: pa.Table) -> pl.DataFrame:
 
 def _quarantine_rows(bad: pl.DataFrame) -> pl.DataFrame:
     """source, line, field, reason (a sentence naming the line and field), the text."""
-    described = pl.col("reason").replace_strict(REASONS, default="the row cannot be read")
+    described = pl.col("reason").replace_strict(
+        REASONS, default="the row cannot be read"
+    )
     where = pl.format("{}, line {}", pl.col("source"), pl.col("source_line"))
     field_part = (
         pl.when(pl.col("field").is_not_null())

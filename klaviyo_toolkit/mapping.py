@@ -53,7 +53,12 @@ class MappingRow:
 
 MAPPING: tuple[MappingRow, ...] = (
     MappingRow("(constant)", "data.type", None, '"event"'),
-    MappingRow("createdAt", "attributes.time", "created_at", "ISO 8601, UTC offset, to the second"),
+    MappingRow(
+        "createdAt",
+        "attributes.time",
+        "created_at",
+        "ISO 8601, UTC offset, to the second",
+    ),
     MappingRow(
         "amount",
         "attributes.value",
@@ -61,24 +66,54 @@ MAPPING: tuple[MappingRow, ...] = (
         "x 100 (cents, default) or as is (dollars)",
         "Leads have no amount and carry no value.",
     ),
-    MappingRow("(constant)", "attributes.metric.data.attributes.name", None, f'"{METRIC_NAME}"'),
-    MappingRow("id", "attributes.unique_id", "submission_id", "as is", "Makes resends harmless."),
+    MappingRow(
+        "(constant)", "attributes.metric.data.attributes.name", None, f'"{METRIC_NAME}"'
+    ),
+    MappingRow(
+        "id",
+        "attributes.unique_id",
+        "submission_id",
+        "as is",
+        "Makes resends harmless.",
+    ),
     MappingRow("email", "profile.email", "email", "trimmed; dropped if not an address"),
-    MappingRow("phone", "profile.phone_number", "phone", "E.164; dropped if not a valid number"),
+    MappingRow(
+        "phone", "profile.phone_number", "phone", "E.164; dropped if not a valid number"
+    ),
     MappingRow("firstName", "profile.first_name", "first_name", "as is"),
     MappingRow("lastName", "profile.last_name", "last_name", "as is"),
-    MappingRow("address.postalCode", "profile.location.zip", "postal_code", "as is",
-               "Anedot sends zip at the top of profile; Klaviyo wants it in location."),
+    MappingRow(
+        "address.postalCode",
+        "profile.location.zip",
+        "postal_code",
+        "as is",
+        "Anedot sends zip at the top of profile; Klaviyo wants it in location.",
+    ),
     MappingRow("address.city", "profile.location.city", "city", "as is"),
     MappingRow("address.region", "profile.location.region", "region", "as is"),
     MappingRow("address.country", "profile.location.country", "country", "as is"),
     MappingRow("utmCodes.term", "properties.utm_term", "utm_term", "as is, null kept"),
-    MappingRow("utmCodes.medium", "properties.utm_medium", "utm_medium", "as is, null kept"),
-    MappingRow("utmCodes.source", "properties.utm_source", "utm_source", "as is, null kept"),
-    MappingRow("sourceCode", "properties.Source Code", "source_code", "as is, null kept"),
-    MappingRow("utmCodes.content", "properties.utm_content", "utm_content", "as is, null kept"),
-    MappingRow("utmCodes.campaign", "properties.utm_campaign", "utm_campaign", "as is, null kept"),
-    MappingRow("accountName", "properties.Anedot Account", "account_name", "as is, null kept"),
+    MappingRow(
+        "utmCodes.medium", "properties.utm_medium", "utm_medium", "as is, null kept"
+    ),
+    MappingRow(
+        "utmCodes.source", "properties.utm_source", "utm_source", "as is, null kept"
+    ),
+    MappingRow(
+        "sourceCode", "properties.Source Code", "source_code", "as is, null kept"
+    ),
+    MappingRow(
+        "utmCodes.content", "properties.utm_content", "utm_content", "as is, null kept"
+    ),
+    MappingRow(
+        "utmCodes.campaign",
+        "properties.utm_campaign",
+        "utm_campaign",
+        "as is, null kept",
+    ),
+    MappingRow(
+        "accountName", "properties.Anedot Account", "account_name", "as is, null kept"
+    ),
 )
 
 _PROPERTIES = (
@@ -90,7 +125,12 @@ _PROPERTIES = (
     ("utm_campaign", "utm_campaign"),
     ("Anedot Account", "account_name"),
 )
-_LOCATION = (("city", "city"), ("region", "region"), ("zip", "postal_code"), ("country", "country"))
+_LOCATION = (
+    ("city", "city"),
+    ("region", "region"),
+    ("zip", "postal_code"),
+    ("country", "country"),
+)
 
 OUTPUT_COLUMNS = (
     "submission_id",
@@ -141,7 +181,9 @@ def map_submissions(
             _nested("location", [_member(k, pl.col(f"_{c}")) for k, c in _LOCATION]),
         ]
     )
-    profile_json = pl.lit('{"data":{"type":"profile","attributes":') + profile + pl.lit("}}")
+    profile_json = (
+        pl.lit('{"data":{"type":"profile","attributes":') + profile + pl.lit("}}")
+    )
 
     event_members = [
         pl.lit('"properties":') + _properties(),
@@ -151,7 +193,9 @@ def map_submissions(
             pl.lit('"value_currency":"USD"')
         ),
         _member("unique_id", pl.col("submission_id")),
-        pl.lit(f'"metric":{{"data":{{"type":"metric","attributes":{{"name":"{METRIC_NAME}"}}}}}}'),
+        pl.lit(
+            f'"metric":{{"data":{{"type":"metric","attributes":{{"name":"{METRIC_NAME}"}}}}}}'
+        ),
         pl.lit('"backfill":true') if backfill else None,
     ]
     event_json = pl.concat_str(
@@ -226,16 +270,39 @@ def _rejection(latest: datetime) -> pl.Expr:
     created = pl.col("created_at")
     too_long = pl.any_horizontal(
         pl.col(c).cast(pl.String).str.len_bytes() > MAX_STRING_BYTES
-        for c in ("_email", "_first_name", "_last_name", "_city", "_region", "account_name")
-        + ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "source_code")
+        for c in (
+            "_email",
+            "_first_name",
+            "_last_name",
+            "_city",
+            "_region",
+            "account_name",
+        )
+        + (
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "utm_term",
+            "utm_content",
+            "source_code",
+        )
     )
     return (
         pl.when(pl.col("_email").is_null() & pl.col("_phone").is_null())
         .then(_no_identifier())
         .when(created < pl.lit(EARLIEST_TIME))
-        .then(pl.format("created_at {} is before 1990, which Klaviyo refuses", pl.col("_time")))
+        .then(
+            pl.format(
+                "created_at {} is before 1990, which Klaviyo refuses", pl.col("_time")
+            )
+        )
         .when(created > pl.lit(latest))
-        .then(pl.format("created_at {} is more than a year ahead, which Klaviyo refuses", pl.col("_time")))
+        .then(
+            pl.format(
+                "created_at {} is more than a year ahead, which Klaviyo refuses",
+                pl.col("_time"),
+            )
+        )
         .when(too_long)
         .then(pl.lit("a field is longer than Klaviyo's 100 KB limit for one string"))
     )
@@ -246,34 +313,59 @@ def _no_identifier() -> pl.Expr:
     phone = pl.col("phone").str.strip_chars().replace("", None)
     detail = pl.concat_str(
         [
-            pl.when(email.is_not_null()).then(pl.format("email '{}' is not an address", email)),
-            pl.when(phone.is_not_null()).then(pl.format("phone '{}' is not a valid number", phone)),
+            pl.when(email.is_not_null()).then(
+                pl.format("email '{}' is not an address", email)
+            ),
+            pl.when(phone.is_not_null()).then(
+                pl.format("phone '{}' is not a valid number", phone)
+            ),
         ],
         separator="; ",
         ignore_nulls=True,
     )
-    return pl.when(detail.str.len_chars() > 0).then(
-        pl.format("no email and no usable phone ({})", detail)
-    ).otherwise(pl.lit("no email and no phone: Klaviyo needs one to find the profile"))
+    return (
+        pl.when(detail.str.len_chars() > 0)
+        .then(pl.format("no email and no usable phone ({})", detail))
+        .otherwise(
+            pl.lit("no email and no phone: Klaviyo needs one to find the profile")
+        )
+    )
 
 
 def _notes(value_unit: ValueUnit) -> pl.Expr:
     """What the mapping changed or dropped, in words, for the preview."""
     phone = pl.col("phone").str.strip_chars().replace("", None)
     email = pl.col("_email_given")
-    has_location = pl.any_horizontal(pl.col(f"_{c}").is_not_null() for _, c in _LOCATION)
+    has_location = pl.any_horizontal(
+        pl.col(f"_{c}").is_not_null() for _, c in _LOCATION
+    )
     unit_note = "x 100, in cents" if value_unit == "cents" else "in dollars, USD"
     notes = [
-        pl.when(phone.is_not_null() & pl.col("_phone").is_not_null() & (phone != pl.col("_phone")))
-        .then(pl.format("phone '{}' normalized to {}", phone, pl.col("_phone"))),
-        pl.when(phone.is_not_null() & pl.col("_phone").is_null())
-        .then(pl.format("phone '{}' dropped: not a valid number", phone)),
-        pl.when(email.is_not_null() & pl.col("_email").is_null())
-        .then(pl.format("email '{}' dropped: not an address", email)),
-        pl.when(has_location).then(pl.lit("address parts sent inside profile.location")),
-        pl.when(pl.col("amount").is_not_null())
-        .then(pl.format("amount {} sent as value {} ({})", pl.col("amount"), _value(value_unit), pl.lit(unit_note))),
-        pl.when(pl.col("amount").is_null()).then(pl.lit("no amount (a lead): no value sent")),
+        pl.when(
+            phone.is_not_null()
+            & pl.col("_phone").is_not_null()
+            & (phone != pl.col("_phone"))
+        ).then(pl.format("phone '{}' normalized to {}", phone, pl.col("_phone"))),
+        pl.when(phone.is_not_null() & pl.col("_phone").is_null()).then(
+            pl.format("phone '{}' dropped: not a valid number", phone)
+        ),
+        pl.when(email.is_not_null() & pl.col("_email").is_null()).then(
+            pl.format("email '{}' dropped: not an address", email)
+        ),
+        pl.when(has_location).then(
+            pl.lit("address parts sent inside profile.location")
+        ),
+        pl.when(pl.col("amount").is_not_null()).then(
+            pl.format(
+                "amount {} sent as value {} ({})",
+                pl.col("amount"),
+                _value(value_unit),
+                pl.lit(unit_note),
+            )
+        ),
+        pl.when(pl.col("amount").is_null()).then(
+            pl.lit("no amount (a lead): no value sent")
+        ),
     ]
     return pl.concat_list(notes).list.drop_nulls()
 
@@ -296,18 +388,26 @@ def _member(key: str, value: pl.Expr) -> pl.Expr:
 
 def _raw_member(key: str, value: pl.Expr) -> pl.Expr:
     """`"key":value` for a number, or null when the value is null."""
-    return pl.when(value.is_not_null()).then(pl.lit(f'"{key}":') + value.cast(pl.String))
+    return pl.when(value.is_not_null()).then(
+        pl.lit(f'"{key}":') + value.cast(pl.String)
+    )
 
 
 def _object(members: list[pl.Expr]) -> pl.Expr:
     """`{...}` of the members that are not null."""
-    return pl.lit("{") + pl.concat_str(members, separator=",", ignore_nulls=True) + pl.lit("}")
+    return (
+        pl.lit("{")
+        + pl.concat_str(members, separator=",", ignore_nulls=True)
+        + pl.lit("}")
+    )
 
 
 def _nested(key: str, members: list[pl.Expr]) -> pl.Expr:
     """`"key":{...}`, left out entirely when every member is null."""
     inner = pl.concat_str(members, separator=",", ignore_nulls=True)
-    return pl.when(inner.str.len_chars() > 0).then(pl.lit(f'"{key}":{{') + inner + pl.lit("}"))
+    return pl.when(inner.str.len_chars() > 0).then(
+        pl.lit(f'"{key}":{{') + inner + pl.lit("}")
+    )
 
 
 def _properties() -> pl.Expr:

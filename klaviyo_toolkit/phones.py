@@ -59,12 +59,15 @@ def _nanp_rules() -> tuple[tuple[str, str, str | None], ...]:
         types = [
             desc.national_number_pattern
             for name in _NUMBER_TYPES
-            if (desc := getattr(metadata, name)) is not None and desc.national_number_pattern
+            if (desc := getattr(metadata, name)) is not None
+            and desc.national_number_pattern
         ]
         if not types:
             continue
         general = metadata.general_desc.national_number_pattern or r"\d+"
-        rules.append((general, "|".join(f"(?:{t})" for t in types), metadata.leading_digits))
+        rules.append(
+            (general, "|".join(f"(?:{t})" for t in types), metadata.leading_digits)
+        )
     return tuple(rules)
 
 
@@ -94,7 +97,9 @@ def _nanp_e164(nationals: pl.DataFrame) -> pl.DataFrame:
 
 def normalize_phones(phones: pl.Series) -> pl.Series:
     """Each phone as E.164, or null where it is missing or not a valid number."""
-    distinct = pl.DataFrame({"raw": phones.unique()}).filter(pl.col("raw").is_not_null())
+    distinct = pl.DataFrame({"raw": phones.unique()}).filter(
+        pl.col("raw").is_not_null()
+    )
     if distinct.is_empty():
         return pl.Series(phones.name, [None] * len(phones), dtype=pl.String)
 

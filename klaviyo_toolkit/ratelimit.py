@@ -34,7 +34,9 @@ class Limits:
 
     def scaled(self, fraction: float) -> Limits:
         """The same limits kept `fraction` below the ceiling, never below one request."""
-        return Limits(max(1, int(self.burst * fraction)), max(1, int(self.steady * fraction)))
+        return Limits(
+            max(1, int(self.burst * fraction)), max(1, int(self.steady * fraction))
+        )
 
 
 EVENT_LIMITS = Limits(burst=350, steady=3_500)

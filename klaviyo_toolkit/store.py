@@ -151,7 +151,10 @@ class Store:
     """One DuckDB file, opened briefly for each unit of work."""
 
     def __init__(
-        self, path: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
@@ -212,7 +215,9 @@ class Store:
                         f"The database {self.path} is held by another process "
                         f"(waited {self.busy_timeout:g} s); try again when it is done."
                     ) from None
-                log.debug("database %s is locked, retrying in %.3f s", self.path, backoff)
+                log.debug(
+                    "database %s is locked, retrying in %.3f s", self.path, backoff
+                )
                 time.sleep(backoff * (0.5 + random.random()))
                 backoff = min(backoff * 2, _MAX_BACKOFF)
             except duckdb.Error as error:
@@ -220,10 +225,14 @@ class Store:
 
     def _migrate(self) -> None:
         if self.path.parent and not self.path.parent.exists():
-            raise StoreError(f"The folder {self.path.parent} for the database does not exist.")
+            raise StoreError(
+                f"The folder {self.path.parent} for the database does not exist."
+            )
         con = self._open()
         try:
-            con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+            )
             value = scalar(con, "SELECT value FROM meta WHERE key = 'schema_version'")
             current = int(str(value)) if value is not None else 0
             if current > SCHEMA_VERSION:
@@ -243,7 +252,8 @@ class Store:
         con.begin()
         con.execute(MIGRATIONS[version])
         con.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(version + 1)]
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+            [str(version + 1)],
         )
         con.commit()
         log.info("migrated %s to schema version %d", self.path, version + 1)
