@@ -329,10 +329,10 @@ class _Push:
             report.not_sent = (
                 report.selected - report.delivered - report.failed - report.rejected
             )
+        still_failed = [(s, e) for s, e in self._failed.items() if s not in self._delivered]
         report.failures = [
             {"submission_id": sid, "error": error}
-            for sid, error in list(self._failed.items())[:MAX_FAILURES_SAMPLE]
-            if sid not in self._delivered
+            for sid, error in still_failed[:MAX_FAILURES_SAMPLE]
         ]
         log.info(
             "push %s for %s done: %d delivered, %d failed, %d rejected, %d not sent in %.2f s",

@@ -1,10 +1,10 @@
 """A seeded generator of realistic Anedot submissions, in both of Anedot's input shapes.
 
 `generate` draws one neutral polars frame; the writers render it as the camelCase
-"submission raw data" of Anedot's mapping table or as snake_case webhook envelopes, so
-both files carry the same facts for the same submission ids. Columns are drawn with numpy
-and assembled with polars expressions (no Python loop per row), which keeps a million
-submissions to seconds. The same seed always gives the same bytes.
+"submission raw data" of Anedot's mapping table or as snake_case webhook bodies, so both
+files carry the same facts for the same submission ids. Columns are drawn with numpy and
+assembled with polars expressions, never a Python loop per row, so a million submissions
+take seconds. The same seed always gives the same bytes.
 
 `write_sample` writes the committed `data/sample/` folder. From a shell:
 
@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ __all__ = [
     "write_webhook_jsonl",
 ]
 
-Indices = npt.NDArray[np.int64]
+Ints = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 
 DEFAULT_SEED = 7
@@ -63,8 +64,10 @@ BASE_TIME = datetime(2026, 1, 5, tzinfo=UTC)
 SPAN_DAYS = 90
 JSON_ARRAY_ROWS = 50
 BAD_FILE_GOOD_ROWS = 20
+# The bad-rows file draws from its own stream so its ids never repeat the sample's.
+BAD_ROWS_SEED_SHIFT = 1_000_003
 
-# The end-of-quarter deadline: campaigns see a burst of gifts in the three days before it.
+# The end-of-quarter deadline: gifts burst in the three days before it.
 DEADLINE = datetime(2026, 4, 1, tzinfo=UTC)
 DEADLINE_FRACTION = 0.15
 
@@ -80,9 +83,7 @@ MISSING_ISO_FRACTION = 0.02
 MISSING_UTM_FRACTION = 0.55
 SOURCE_CODE_FRACTION = 0.2
 REFERRER_FRACTION = 0.6
-
-# Kept apart from the sample's own stream so the bad-rows file never repeats its ids.
-BAD_ROWS_SEED_SHIFT = 1_000_003
+OTHER_AMOUNT_FRACTION = 0.12
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class Account:
 
 @dataclass(frozen=True)
 class CustomField:
-    """A question an Action Page asks, with the answers donors give."""
+    """A question an Action Page asks, with the answers people give."""
 
     key: str
     answers: tuple[str, ...]
@@ -105,7 +106,7 @@ class CustomField:
 
 @dataclass(frozen=True)
 class Page:
-    """An Action Page: who owns it, its team tag and what its submissions are."""
+    """An Action Page: its owner, its team tag and what its submissions are."""
 
     id: str
     name: str
@@ -114,166 +115,87 @@ class Page:
     kind: str
     """"donation" for financial pages, "lead" for petitions and sign-ups."""
     weight: float
-    """How often the page is filled in, relative to the other pages of its kind."""
-    fund: tuple[str, str] | None = None
-    """(fund id, fund name) that donations go to."""
-    recurring_share: float = 0.1
-    custom_fields: tuple[CustomField, ...] = ()
-
-
-FOUNDATION = Account("24b9b6e8b224754428de6", "The Charitable Foundation")
-CAMPAIGN = Account("0865ab192f721bfd004fb", "Thibodeaux for Louisiana")
-ACCOUNTS = (FOUNDATION, CAMPAIGN)
-
-GENERAL_FUND = ("51cc965a019ce7ecc55a4", "General Fund")
-GALA_FUND = ("6781493d156d3f97e92af", "Spring Gala 2026")
-CAMPAIGN_FUND = ("b4ff0d615934958a9c386", "Thibodeaux for Louisiana")
-
-TRIBUTES = (
-    "In memory of Rose Guidry",
-    "In honor of my mother",
-    "For Dr. Núñez's retirement",
-    'In memory of "Big Mike" Landry',
-)
-PAGES = (
-    Page(
-        "5c8ab43a-99dd-437d-b39a-673d290bee43",
-        "General Donation",
-        FOUNDATION,
-        None,
-        "donation",
-        12,
-        GENERAL_FUND,
-        custom_fields=(CustomField("in_honor_of", TRIBUTES, 0.08),),
-    ),
-    Page(
-        "339960ad-c1cd-4401-9a7c-127740bd397d",
-        "Annual Fund 2026",
-        FOUNDATION,
-        "Digital",
-        "donation",
-        10,
-        GENERAL_FUND,
-    ),
-    Page(
-        "9c7ef003-b39d-453b-9e50-7a8865c325ef",
-        "Spring Gala Tickets",
-        FOUNDATION,
-        "Field",
-        "donation",
-        4,
-        GALA_FUND,
-        recurring_share=0.0,
-        custom_fields=(
-            CustomField("meal_choice", ("Chicken", "Fish", "Vegetarian")),
-            CustomField("guest_count", ("1", "2", "2", "4")),
-        ),
-    ),
-    Page(
-        "0a9bba18-8550-433d-9483-aab7d27e4b4b",
-        "Monthly Giving Circle",
-        FOUNDATION,
-        "Digital",
-        "donation",
-        6,
-        GENERAL_FUND,
-        recurring_share=0.85,
-    ),
-    Page(
-        "f16ed156-8b95-4b45-817a-eecf3cc9fb88",
-        "Tribute Gifts",
-        FOUNDATION,
-        None,
-        "donation",
-        2,
-        GENERAL_FUND,
-        custom_fields=(CustomField("in_honor_of", TRIBUTES),),
-    ),
-    Page(
-        "172748c6-7985-49cb-9ce6-dffa093bcd61",
-        "Volunteer Sign-Up",
-        FOUNDATION,
-        "Field",
-        "lead",
-        4,
-        custom_fields=(
-            CustomField(
-                "volunteer_interest",
-                ("Phone banking", "Canvassing", "Event setup", "Data entry"),
-            ),
-            CustomField("availability", ("Weekday evenings", "Weekends", "Anytime")),
-        ),
-    ),
-    Page(
-        "d233c09a-ab2f-47f1-8698-39f62e2ac452",
-        "Donate: End of Quarter Push",
-        CAMPAIGN,
-        "Digital",
-        "donation",
-        14,
-        CAMPAIGN_FUND,
-    ),
-    Page(
-        "8309f3ab-43da-490c-82e3-7051fcb0a84d",
-        "Chip In $5",
-        CAMPAIGN,
-        "Digital",
-        "donation",
-        8,
-        CAMPAIGN_FUND,
-    ),
-    Page(
-        "8bc0b443-5342-4d4b-9a1e-214d2389045a",
-        "Sign the Petition: Protect the Coast",
-        CAMPAIGN,
-        "Digital",
-        "lead",
-        7,
-        custom_fields=(
-            CustomField(
-                "why_it_matters",
-                (
-                    "Our coast is our home.",
-                    "For my grandkids.",
-                    "Protect the marsh — now!",
-                    "Je suis Cajun et fière.",
-                ),
-                0.35,
-            ),
-        ),
-    ),
-    Page(
-        "c5d035c0-62c4-4305-a1ff-0bd80d7669a6",
-        "RSVP: Baton Rouge Town Hall",
-        CAMPAIGN,
-        "Field",
-        "lead",
-        3,
-        custom_fields=(
-            CustomField("attending_with", ("Just me", "+1", "+2")),
-            CustomField(
-                "question_topic",
-                ("Flood insurance", "Coastal restoration", "Schools", "Roads & bridges"),
-                0.5,
-            ),
-        ),
-    ),
-    Page(
-        "7fd01177-116a-4e9b-aafa-96ac7f631250",
-        "Yard Sign Request",
-        CAMPAIGN,
-        None,
-        "lead",
-        2,
-        custom_fields=(CustomField("sign_size", ("Standard", "Large")),),
-    ),
-)
+    """How often it is filled in, relative to the other pages of its kind."""
+    fund: tuple[str, str] | None
+    """(fund id, fund name) that its donations go to."""
+    recurring_share: float
+    custom_fields: tuple[CustomField, ...]
 
 
 def _pool(text: str) -> tuple[str, ...]:
-    """Split a `|`-separated table cell list, so pools stay compact in this file."""
+    """Split a `|`-separated list, so the pools below stay compact."""
     return tuple(part.strip() for part in text.split("|") if part.strip())
 
+
+def _table(text: str) -> list[list[str]]:
+    """The rows of a `|`-separated table."""
+    return [line.split("|") for line in text.strip().splitlines()]
+
+
+ACCOUNTS = (
+    Account("24b9b6e8b224754428de6", "The Charitable Foundation"),
+    Account("0865ab192f721bfd004fb", "Thibodeaux for Louisiana"),
+)
+FUNDS = {
+    "general": ("51cc965a019ce7ecc55a4", "General Fund"),
+    "gala": ("6781493d156d3f97e92af", "Spring Gala 2026"),
+    "campaign": ("b4ff0d615934958a9c386", "Thibodeaux for Louisiana"),
+}
+TRIBUTES = _pool("""In memory of Rose Guidry|In honor of my mother|
+For Dr. Núñez's retirement|In memory of "Big Mike" Landry""")
+CUSTOM_FIELDS = {
+    "General Donation": (CustomField("in_honor_of", TRIBUTES, 0.08),),
+    "Tribute Gifts": (CustomField("in_honor_of", TRIBUTES),),
+    "Spring Gala Tickets": (
+        CustomField("meal_choice", _pool("Chicken|Fish|Vegetarian")),
+        CustomField("guest_count", _pool("1|2|2|4")),
+    ),
+    "Volunteer Sign-Up": (
+        CustomField("volunteer_interest", _pool("Phone banking|Canvassing|Data entry")),
+        CustomField("availability", _pool("Weekday evenings|Weekends|Anytime")),
+    ),
+    "Sign the Petition: Protect the Coast": (
+        CustomField(
+            "why_it_matters",
+            _pool("""Our coast is our home.|For my grandkids.|
+            Protect the marsh — now!|Je suis Cajun et fière."""),
+            0.35,
+        ),
+    ),
+    "RSVP: Baton Rouge Town Hall": (
+        CustomField("attending_with", _pool("Just me|+1|+2")),
+        CustomField("question_topic", _pool("Flood insurance|Schools|Roads & bridges")),
+    ),
+    "Yard Sign Request": (CustomField("sign_size", _pool("Standard|Large")),),
+}
+# id | name | account | team | kind | weight | fund | recurring share
+PAGES_TABLE = """
+5c8ab43a-99dd-437d-b39a-673d290bee43|General Donation|0||donation|12|general|0.1
+339960ad-c1cd-4401-9a7c-127740bd397d|Annual Fund 2026|0|Digital|donation|10|general|0.1
+9c7ef003-b39d-453b-9e50-7a8865c325ef|Spring Gala Tickets|0|Field|donation|4|gala|0
+0a9bba18-8550-433d-9483-aab7d27e4b4b|Monthly Giving Circle|0|Digital|donation|6|general|0.85
+f16ed156-8b95-4b45-817a-eecf3cc9fb88|Tribute Gifts|0||donation|2|general|0.05
+172748c6-7985-49cb-9ce6-dffa093bcd61|Volunteer Sign-Up|0|Field|lead|4||0
+d233c09a-ab2f-47f1-8698-39f62e2ac452|Donate: End of Quarter Push|1|Digital|donation|14|campaign|0.1
+8309f3ab-43da-490c-82e3-7051fcb0a84d|Chip In $5|1|Digital|donation|8|campaign|0.15
+8bc0b443-5342-4d4b-9a1e-214d2389045a|Sign the Petition: Protect the Coast|1|Digital|lead|7||0
+c5d035c0-62c4-4305-a1ff-0bd80d7669a6|RSVP: Baton Rouge Town Hall|1|Field|lead|3||0
+7fd01177-116a-4e9b-aafa-96ac7f631250|Yard Sign Request|1||lead|2||0
+"""
+PAGES = tuple(
+    Page(
+        page_id,
+        name,
+        ACCOUNTS[int(account)],
+        team or None,
+        kind,
+        float(weight),
+        FUNDS.get(fund),
+        float(recurring),
+        CUSTOM_FIELDS.get(name, ()),
+    )
+    for page_id, name, account, team, kind, weight, fund, recurring in _table(PAGES_TABLE)
+)
 
 FIRST_NAMES = _pool("""
 James|Mary|Robert|Patricia|John|Jennifer|Michael|Linda|David|Elizabeth|William|Barbara|
@@ -281,8 +203,7 @@ Richard|Susan|Joseph|Jessica|Thomas|Sarah|Charles|Karen|Christopher|Lisa|Daniel|
 Matthew|Betty|Anthony|Sandra|Mark|Ashley|Donald|Emily|Steven|Michelle|Andrew|Kimberly|
 Joshua|Amanda|Kevin|Melissa|Brian|Stephanie|José|María|Renée|Zoë|Chloé|André|Sinéad|
 D'Andre|Marie-Claire|LaToya|DeShawn|Keisha|Aaliyah|Darnell|Beau|Rémy|Céleste|Antoine|
-Jacques|Gabrielle|Thảo|Minh|Priya|Raj|Mei|Wei|Fatima|Omar|Ahmed|Björn|Ingrid|Siobhán
-""")
+Jacques|Gabrielle|Thảo|Minh|Priya|Raj|Mei|Wei|Fatima|Omar|Ahmed|Björn|Ingrid|Siobhán""")
 MIDDLE_NAMES = _pool("A.|J.|M.|L.|R.|Marie|Ann|Lee|Lynn|James|Paul|Elise|Thérèse")
 LAST_NAMES = _pool("""
 Smith|Johnson|Williams|Brown|Jones|Garcia|Miller|Davis|Rodriguez|Martinez|Hernández|
@@ -291,83 +212,65 @@ Harris|Sanchez|Clark|Robinson|Lewis|Walker|Young|Allen|King|Wright|Scott|Nguyen|
 Pham|Hill|Green|Adams|Baker|Boudreaux|Thibodeaux|LeBlanc|Broussard|Guidry|Hébert|Landry|
 Fontenot|Arceneaux|Robichaux|Comeaux|Batiste|Dupuis|O'Brien|O'Neal|D'Angelo|Núñez|Peña|
 Muñoz|St. Pierre|de la Cruz|Van Buren|Kowalski|Schmidt|Müller|Patel|Shah|Kim|Chen|
-Washington|Duplessis|Mouton|Breaux|Theriot|Dot
-""")
+Washington|Duplessis|Mouton|Breaux|Theriot""")
+# Reserved example domains, so a sample pushed to a real account reaches no one.
 EMAIL_DOMAINS = _pool("example.com|example.com|example.net|example.org|mail.example.com")
 EMAIL_STYLE_WEIGHTS = (0.2, 0.25, 0.2, 0.2, 0.15)
-ACCENTS = {
-    **dict.fromkeys("áàâäãả", "a"),
-    **dict.fromkeys("éèêë", "e"),
-    **dict.fromkeys("íìîï", "i"),
-    **dict.fromkeys("óòôöõ", "o"),
-    **dict.fromkeys("úùûü", "u"),
-    "ñ": "n",
-    "ç": "c",
-    "Á": "A",
-    "É": "E",
-    "Ó": "O",
-    "Ú": "U",
-    "Ñ": "N",
-    "Ö": "O",
-    "Ü": "U",
-}
 
-# city | region | postal codes | country | phone prefix (area code, or the
-# international prefix for foreign places) | weight | street for foreign places
+# city | region | postal codes | country | weight | phone prefix: the area code, or
+# the international prefix abroad | street used abroad
 PLACES_TABLE = """
-New Orleans|LA|70112,70115,70117,70119,70122|US|504|14
-Metairie|LA|70001,70002,70005|US|504|5
-Kenner|LA|70062,70065|US|504|2
-Baton Rouge|LA|70802,70806,70808,70810|US|225|10
-Lafayette|LA|70501,70503,70506|US|337|5
-Lake Charles|LA|70601,70605|US|337|3
-Shreveport|LA|71101,71105,71106|US|318|4
-Monroe|LA|71201,71203|US|318|2
-Alexandria|LA|71301|US|318|1.5
-Houma|LA|70360,70363|US|985|1.5
-Slidell|LA|70458,70461|US|985|1.5
-Thibodaux|LA|70301|US|985|1
-Houston|TX|77002,77006,77019|US|713|4
-Dallas|TX|75201,75204|US|214|2
-Austin|TX|78701,78704|US|512|2
-Jackson|MS|39201,39216|US|601|1.5
-Gulfport|MS|39501|US|228|1
-Atlanta|GA|30303,30308|US|404|2
-Birmingham|AL|35203|US|205|1
-Nashville|TN|37203|US|615|1
-Miami|FL|33130|US|305|1.5
-New York|NY|10001,10011,10025|US|212|3
-Washington|DC|20001,20009|US|202|2
-Chicago|IL|60601,60614|US|312|1.5
-Los Angeles|CA|90012,90026|US|213|1.5
-San Francisco|CA|94110|US|415|1
-Seattle|WA|98101|US|206|0.7
-Denver|CO|80202|US|303|0.7
-Boston|MA|02116|US|617|0.8
-Philadelphia|PA|19103|US|215|0.7
-Toronto|ON|M5V 2T6,M4W 1A8|CA|+1 416 363 |1|King St W
-Vancouver|BC|V6B 1A1|CA|+1 604 681 |0.5|Granville St
-Montréal|QC|H2X 1Y4|CA|+1 514 288 |0.5|Rue Sainte-Catherine O
-London|England|SW1A 1AA,EC1A 1BB,N1 9GU|GB|+44 20 7946 |0.9|Baker Street
-Manchester|England|M1 1AE|GB|+44 161 496 |0.3|Deansgate
-Ciudad de México|CDMX|06600,03100|MX|+52 55 5286 |0.6|Av. Paseo de la Reforma
-Guadalajara|JAL|44100|MX|+52 33 3615 |0.3|Av. Chapultepec
+New Orleans|LA|70112,70115,70117,70119,70122|US|14|504|
+Metairie|LA|70001,70002,70005|US|5|504|
+Kenner|LA|70062,70065|US|2|504|
+Baton Rouge|LA|70802,70806,70808,70810|US|10|225|
+Lafayette|LA|70501,70503,70506|US|5|337|
+Lake Charles|LA|70601,70605|US|3|337|
+Shreveport|LA|71101,71105,71106|US|4|318|
+Monroe|LA|71201,71203|US|2|318|
+Alexandria|LA|71301|US|1.5|318|
+Houma|LA|70360,70363|US|1.5|985|
+Slidell|LA|70458,70461|US|1.5|985|
+Thibodaux|LA|70301|US|1|985|
+Houston|TX|77002,77006,77019|US|4|713|
+Dallas|TX|75201,75204|US|2|214|
+Austin|TX|78701,78704|US|2|512|
+Jackson|MS|39201,39216|US|1.5|601|
+Gulfport|MS|39501|US|1|228|
+Atlanta|GA|30303,30308|US|2|404|
+Birmingham|AL|35203|US|1|205|
+Nashville|TN|37203|US|1|615|
+Miami|FL|33130|US|1.5|305|
+New York|NY|10001,10011,10025|US|3|212|
+Washington|DC|20001,20009|US|2|202|
+Chicago|IL|60601,60614|US|1.5|312|
+Los Angeles|CA|90012,90026|US|1.5|213|
+San Francisco|CA|94110|US|1|415|
+Seattle|WA|98101|US|0.7|206|
+Denver|CO|80202|US|0.7|303|
+Boston|MA|02116|US|0.8|617|
+Philadelphia|PA|19103|US|0.7|215|
+Toronto|ON|M5V 2T6,M4W 1A8|CA|1|+1 416 363 |King St W
+Vancouver|BC|V6B 1A1|CA|0.5|+1 604 681 |Granville St
+Montréal|QC|H2X 1Y4|CA|0.5|+1 514 288 |Rue Sainte-Catherine O
+London|England|SW1A 1AA,EC1A 1BB,N1 9GU|GB|0.9|+44 20 7946 |Baker Street
+Manchester|England|M1 1AE|GB|0.3|+44 161 496 |Deansgate
+Ciudad de México|CDMX|06600,03100|MX|0.6|+52 55 5286 |Av. Paseo de la Reforma
+Guadalajara|JAL|44100|MX|0.3|+52 33 3615 |Av. Chapultepec
 """
 STREETS = _pool("""
 Magazine St|St Charles Ave|Canal St|Esplanade Ave|Napoleon Ave|Perkins Rd|
 Government St|Johnston St|Line Ave|Main St|Oak St|Maple Ave|Elm St|Broadway|Park Ave|
-Highland Rd|Veterans Blvd|Ryan St|Jefferson Hwy|Cedar Ln|Bayou Rd|Church St|2nd St
-""")
+Highland Rd|Veterans Blvd|Ryan St|Jefferson Hwy|Cedar Ln|Bayou Rd|Church St|2nd St""")
 UNITS = _pool("Apt 2B|Apt 12|Unit 5|Suite 300|#4|Apt C")
 JOBS = _pool("""
 Retired/Retired|Not Employed/Not Employed|Self-Employed/Attorney|Ochsner Health/Nurse|
 Entergy/Engineer|Tulane University/Professor|Jefferson Parish Schools/Teacher|
 Self-Employed/Shrimper|LSU Health/Physician|Port of New Orleans/Logistics Manager|
-Hancock Whitney/Banker|City of Baton Rouge/Firefighter|Self-Employed/Realtor
-""")
+Hancock Whitney/Banker|City of Baton Rouge/Firefighter|Self-Employed/Realtor""")
 JUNK_PHONES = _pool("123|555-CALL-NOW|1231231234|000-000-0000|n/a|5551234")
-# Real exchanges only: N11 service codes and 555 are left out so every US number reads
-# as an ordinary line and passes phonenumbers.is_valid_number.
+# N11 service codes and 555 are left out, so every US number is an ordinary line that
+# phonenumbers.is_valid_number accepts.
 EXCHANGES = np.array([x for x in range(200, 1000) if x % 100 != 11 and x != 555])
 PHONE_KINDS = ("us_10", "us_11", "formatted", "international", "junk", "missing")
 US_PHONE_WEIGHTS = (0.72, 0.05, 0.09, 0.0, 0.02, 0.12)
@@ -377,34 +280,26 @@ AMOUNT_PRESETS = (5, 10, 15, 20, 25, 35, 50, 75, 100, 150, 200, 250, 500, 1000, 
 AMOUNT_WEIGHTS = (6, 12, 3, 6, 16, 3, 14, 3, 12, 2, 3, 5, 3, 1.5, 0.7)
 RECURRING_PRESETS = (5, 10, 19, 25, 50, 100)
 RECURRING_WEIGHTS = (15, 30, 10, 25, 15, 5)
-OTHER_AMOUNT_FRACTION = 0.12
 STATUSES = ("completed", "pending", "failed", "refunded")
 STATUS_WEIGHTS = (0.92, 0.03, 0.03, 0.02)
 FREQUENCIES = ("monthly", "weekly", "yearly")
 FREQUENCY_WEIGHTS = (0.8, 0.08, 0.12)
 PAYMENT_SOURCES = ("credit_card", "ach", "check", "cash")
 PAYMENT_SOURCE_WEIGHTS = (0.86, 0.08, 0.03, 0.03)
-HOUR_WEIGHTS = (
-    (5, 4, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1)
-    + (2, 3, 5, 6, 6, 6, 6, 6, 6, 7, 7, 6)
-)  # UTC hours: US daytime and evening run from 14:00 to 05:00 UTC
+# By UTC hour: US daytime and evening run from 14:00 to 05:00 UTC.
+HOUR_WEIGHTS = (5, 4, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6, 6, 6, 6, 7, 7, 6)
 
 UTM_CHANNELS = _pool("""
 facebook/paid_social|facebook/social|google/cpc|newsletter/email|actionkit/email|
-sms/text|twitter/social|instagram/social|youtube/video
-""")
-UTM_CAMPAIGNS = _pool("""
-eoq_march_2026|spring_gala_2026|protect_the_coast|monthly_circle|welcome_series|
-town_hall_br|gotv_2026|year_end_renewal
-""")
+sms/text|twitter/social|instagram/social|youtube/video""")
+UTM_CAMPAIGNS = _pool("""eoq_march_2026|spring_gala_2026|protect_the_coast|
+monthly_circle|welcome_series|town_hall_br|gotv_2026|year_end_renewal""")
 UTM_TERMS = _pool("donate|louisiana coast|charity new orleans|thibodeaux senate")
 UTM_CONTENTS = _pool("hero_button|footer_link|video_a|video_b|image_1")
 SOURCE_CODES = _pool("EM2603A|EM2603B|DM2601|FB-ADS-Q1|WEB|MAIL-0226|TXT-EOQ")
-REFERRERS = _pool("""
-https://www.facebook.com/|https://www.google.com/|https://t.co/|https://mail.google.com/|
-https://www.instagram.com/|https://charitablefoundation.example.org/|
-https://thibodeauxforlouisiana.example.com/
-""")
+REFERRERS = _pool("""https://www.facebook.com/|https://www.google.com/|https://t.co/|
+https://mail.google.com/|https://www.instagram.com/|
+https://charitablefoundation.example.org/|https://thibodeauxforlouisiana.example.com/""")
 
 ANNIE_DOT_ID = "e1c0b789-81c5-489c-959f-e30ca6fa4c9a"
 
@@ -459,12 +354,10 @@ COLUMNS = pl.Schema(
         "webhook_without_iso": pl.Boolean,
     }
 )
-"""The neutral frame `generate` returns. `page_team` is the page's tag (as in pages.csv),
-`team` what the submission itself carries (mostly null). `donor_id` and `phone_kind` are
-ground truth for tests. `custom_fields` is a JSON object as text. `webhook_draw` and
-`webhook_without_iso` fix how `write_webhook_jsonl` renders the row: flat when the draw is
-below `flat_fraction`, and without `created_at_iso8601` (such rows have whole seconds,
-so `created_at` alone still carries the full time)."""
+"""The columns of `generate`'s frame. `page_team` is the page's tag (as in pages.csv),
+`team` what the submission itself carries (mostly null); `donor_id` and `phone_kind` are
+ground truth for tests; `custom_fields` is a JSON object as text. `webhook_draw` and
+`webhook_without_iso` fix how `write_webhook_jsonl` renders the row."""
 
 ANNIE_DOT: dict[str, Any] = {
     "submission_id": ANNIE_DOT_ID,
@@ -478,8 +371,8 @@ ANNIE_DOT: dict[str, Any] = {
     "frequency": "once",
     "page_id": PAGES[0].id,
     "page_name": PAGES[0].name,
-    "account_uid": FOUNDATION.uid,
-    "account_name": FOUNDATION.name,
+    "account_uid": ACCOUNTS[0].uid,
+    "account_name": ACCOUNTS[0].name,
     "first_name": "Annie",
     "last_name": "Dot",
     "email": "annie.dot@example.com",
@@ -492,13 +385,13 @@ ANNIE_DOT: dict[str, Any] = {
     "origin": "hosted",
     "payment_source": "credit_card",
     "donation_id": "2b9c0e6a7d41f35e8a0c1",
-    "fund_id": GENERAL_FUND[0],
-    "fund_name": GENERAL_FUND[1],
+    "fund_id": FUNDS["general"][0],
+    "fund_name": FUNDS["general"][1],
     "custom_fields": "{}",
     "webhook_draw": 0.5,
     "webhook_without_iso": False,
 }
-"""The example submission of Anedot's Klaviyo integration page, exactly as shown there."""
+"""The example on Anedot's Klaviyo integration page; its address line is not shown there."""
 
 
 def generate(
@@ -510,13 +403,13 @@ def generate(
     days: int = SPAN_DAYS,
     include_annie: bool = True,
 ) -> pl.DataFrame:
-    """Draw `n` submissions (Annie Dot's among them unless `include_annie` is false).
+    """Draw `n` submissions with the columns of `COLUMNS`, the same for the same seed.
 
-    Rows are sorted by creation time, spread over `days` days from `start`, and have the
-    columns of `COLUMNS`. The same arguments always give the same frame.
+    Annie Dot's example (from 2023) is the first row unless `include_annie` is false; the
+    others follow in time order over `days` days from `start`.
     """
-    if n < 1:
-        raise ValueError("n must be at least 1")
+    if n < 1 or days < 1:
+        raise ValueError("n and days must be at least 1")
     if not 0.0 <= lead_fraction <= 1.0:
         raise ValueError("lead_fraction must be between 0 and 1")
 
@@ -527,149 +420,140 @@ def generate(
         [_names(rng, count), _addresses(rng, count), _jobs(rng, count)],
         how="horizontal",
     )
-    people = _strip_contact(people, no_contact)
+    people = _strip_contact(people, no_contact)[donor_ids]
 
-    frame = pl.concat(
-        [
-            _gifts(rng, count, lead_fraction),
-            people[donor_ids].with_columns(donor_id=pl.Series(donor_ids)),
-            _times(rng, count, start, days),
-            _marketing(rng, count),
-        ],
-        how="horizontal",
-    )
-    frame = _finish(rng, frame)
+    parts = [
+        _gifts(rng, count, lead_fraction),
+        people.with_columns(donor_id=pl.Series(donor_ids)),
+        _times(rng, count, start, days),
+        _marketing(rng, count),
+    ]
+    frame = _finish(rng, pl.concat(parts, how="horizontal"))
 
-    if include_annie:
-        annie = pl.DataFrame([{**ANNIE_DOT, "donor_id": count}], schema=COLUMNS)
-        frame = pl.concat([annie, frame])
-    return frame.sort("created_at", "submission_id")
+    if not include_annie:
+        return frame
+    annie = pl.DataFrame([{**ANNIE_DOT, "donor_id": count}], schema=COLUMNS)
+    return pl.concat([annie, frame])
 
 
-def _donor_ids(rng: np.random.Generator, count: int) -> tuple[Indices, Indices]:
-    """Which donor made each row, and the donors left with no way to be contacted.
+def _donor_ids(rng: np.random.Generator, count: int) -> tuple[Ints, Ints]:
+    """Which donor made each row, and the donors left with no way to reach them.
 
-    Loyal donors are the first ids; a few other rows are handed to them so they appear on
-    several submissions. No-contact donors are picked among the ones seen only once.
+    Loyal donors take the first ids and a few other rows, so they appear on several
+    submissions; the unreachable ones are picked among donors seen only once.
     """
     loyal = max(1, count // ROWS_PER_LOYAL_DONOR)
     others = rng.permutation(np.arange(loyal, count, dtype=np.int64))
     repeats = others[: int(count * REPEAT_ROW_FRACTION)]
-    no_contact = others[len(repeats) : len(repeats) + _no_contact_count(count)]
+    unreachable = max(2, count // 1000) if count >= 100 else 0
 
     donor_ids = np.arange(count, dtype=np.int64)
     donor_ids[repeats] = rng.integers(0, loyal, size=len(repeats))
-    return donor_ids, no_contact
-
-
-def _no_contact_count(count: int) -> int:
-    """A couple of donors with neither email nor usable phone, about 0.1% at scale."""
-    return max(2, count // 1000) if count >= 100 else 0
+    return donor_ids, others[len(repeats) : len(repeats) + unreachable]
 
 
 def _names(rng: np.random.Generator, count: int) -> pl.DataFrame:
     """First, middle and last names, and an email address made from them."""
+    first = rng.integers(0, len(FIRST_NAMES), size=count)
+    last = rng.integers(0, len(LAST_NAMES), size=count)
     draws = pl.DataFrame(
         {
-            "first_name": _draw(rng, FIRST_NAMES, count),
-            "middle_name": _draw(rng, MIDDLE_NAMES, count),
-            "last_name": _draw(rng, LAST_NAMES, count),
+            "first_name": _gather(FIRST_NAMES, first),
+            "middle_name": _sometimes(rng, MIDDLE_NAMES, count, MIDDLE_NAME_FRACTION),
+            "last_name": _gather(LAST_NAMES, last),
+            "first": _gather(_FIRST_FOLDED, first),
+            "last": _gather(_LAST_FOLDED, last),
             "style": rng.choice(5, size=count, p=_weights(EMAIL_STYLE_WEIGHTS)),
             "number": rng.integers(1, 100, size=count),
             "domain": _draw(rng, EMAIL_DOMAINS, count),
-            "has_middle": rng.random(count) < MIDDLE_NAME_FRACTION,
             "has_email": rng.random(count) >= NO_EMAIL_FRACTION,
         }
     )
 
-    first, last = _folded("first_name"), _folded("last_name")
-    number = pl.col("number").cast(pl.String)
-    style = pl.col("style")
+    first_name, last_name = pl.col("first"), pl.col("last")
+    f, la, number = first_name.str.to_lowercase(), last_name.str.to_lowercase(), "number"
     local = (
-        pl.when(style == 0)
-        .then(pl.concat_str(first.str.to_lowercase(), pl.lit("."), last.str.to_lowercase()))
-        .when(style == 1)
-        .then(pl.concat_str(first.str.to_lowercase(), last.str.to_lowercase(), number))
-        .when(style == 2)
-        .then(pl.concat_str(first.str.head(1), last, number).str.to_lowercase())
-        .when(style == 3)
-        .then(pl.concat_str(first, pl.lit("_"), last, number).str.to_lowercase())
-        .otherwise(pl.concat_str(first, pl.lit("."), last, number))
+        pl.when(pl.col("style") == 0)
+        .then(pl.concat_str(f, pl.lit("."), la))
+        .when(pl.col("style") == 1)
+        .then(pl.concat_str(f, la, number))
+        .when(pl.col("style") == 2)
+        .then(pl.concat_str(f.str.head(1), la, number))
+        .when(pl.col("style") == 3)
+        .then(pl.concat_str(f, pl.lit("_"), la, number))
+        .otherwise(pl.concat_str(first_name, pl.lit("."), last_name, number))
     )
+    email = pl.concat_str(local, pl.lit("@"), "domain")
     return draws.select(
         "first_name",
-        pl.when("has_middle").then("middle_name").alias("middle_name"),
+        "middle_name",
         "last_name",
-        pl.when("has_email").then(pl.concat_str(local, pl.lit("@"), "domain")).alias("email"),
+        email=pl.when("has_email").then(email),
     )
 
 
-def _folded(column: str) -> pl.Expr:
+def _folded(name: str) -> str:
     """A name as the ASCII letters people type into an email address."""
-    return pl.col(column).str.replace_many(ACCENTS).str.replace_all("[^A-Za-z0-9]", "")
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if c.isascii() and c.isalnum())
+
+
+_FIRST_FOLDED = tuple(_folded(name) for name in FIRST_NAMES)
+_LAST_FOLDED = tuple(_folded(name) for name in LAST_NAMES)
 
 
 def _addresses(rng: np.random.Generator, count: int) -> pl.DataFrame:
-    """Street address, city, region, postal code, country and a phone in many forms."""
-    place = rng.choice(PLACES.height, size=count, p=_weights(PLACES["weight"].to_list()))
-    foreign = PLACES["country"].to_numpy()[place] != "US"
-    kind = np.where(
-        foreign,
-        rng.choice(len(PHONE_KINDS), size=count, p=_weights(FOREIGN_PHONE_WEIGHTS)),
-        rng.choice(len(PHONE_KINDS), size=count, p=_weights(US_PHONE_WEIGHTS)),
-    )
-    draws = PLACES[place].with_columns(
-        phone_kind=pl.Series(PHONE_KINDS).gather(kind),
-        house=rng.integers(100, 10000, size=count),
-        street_name=_draw(rng, STREETS, count),
-        unit=_draw(rng, UNITS, count),
-        has_unit=rng.random(count) < UNIT_FRACTION,
-        exchange=rng.choice(EXCHANGES, size=count),
-        line=rng.integers(0, 10000, size=count),
-        style=rng.integers(0, 3, size=count),
+    """Street address, city, region, postal code, country, and a phone in many forms."""
+    place = rng.choice(_PLACES.height, size=count, p=_weights(_PLACES["weight"]))
+    foreign = _PLACES["country"].to_numpy()[place] != "US"
+    us_kind = rng.choice(len(PHONE_KINDS), size=count, p=_weights(US_PHONE_WEIGHTS))
+    abroad = rng.choice(len(PHONE_KINDS), size=count, p=_weights(FOREIGN_PHONE_WEIGHTS))
+    draws = _PLACES[place].with_columns(
+        phone_kind=_gather(PHONE_KINDS, np.where(foreign, abroad, us_kind)),
+        house=pl.Series(rng.integers(100, 10000, size=count)).cast(pl.String),
+        street=pl.coalesce("street", pl.lit(_draw(rng, STREETS, count))),
+        unit=_sometimes(rng, UNITS, count, UNIT_FRACTION),
+        exchange=pl.Series(rng.choice(EXCHANGES, size=count)).cast(pl.String),
+        line=pl.Series(rng.integers(0, 10000, size=count)),
+        style=pl.Series(rng.integers(0, 3, size=count)),
         junk=_draw(rng, JUNK_PHONES, count),
     )
 
-    street = pl.coalesce("street", "street_name")
     return draws.select(
-        _phone().alias("phone"),
-        "phone_kind",
-        pl.concat_str(pl.col("house").cast(pl.String), pl.lit(" "), street).alias(
-            "address_line_1"
-        ),
-        pl.when("has_unit").then("unit").alias("address_line_2"),
-        "city",
-        "region",
-        "postal_code",
-        "country",
+        phone=_phone(),
+        phone_kind="phone_kind",
+        address_line_1=pl.concat_str("house", pl.lit(" "), "street"),
+        address_line_2="unit",
+        city="city",
+        region="region",
+        postal_code="postal_code",
+        country="country",
     )
 
 
 def _phone() -> pl.Expr:
-    """The phone as typed: digits, formatted, international, junk, or none at all."""
-    kind, style = pl.col("phone_kind"), pl.col("style")
-    prefix = pl.col("phone_prefix")
-    exchange = pl.col("exchange").cast(pl.String)
+    """The phone as typed: bare digits, formatted, international, junk, or none."""
+    kind, style, area, exchange = map(pl.col, ("phone_kind", "style", "prefix", "exchange"))
     line = pl.col("line").cast(pl.String).str.zfill(4)
     formatted = (
         pl.when(style == 0)
-        .then(pl.concat_str(pl.lit("("), prefix, pl.lit(") "), exchange, pl.lit("-"), line))
+        .then(pl.concat_str(pl.lit("("), area, pl.lit(") "), exchange, pl.lit("-"), line))
         .when(style == 1)
-        .then(pl.concat_str(prefix, pl.lit("."), exchange, pl.lit("."), line))
-        .otherwise(pl.concat_str(prefix, pl.lit("-"), exchange, pl.lit("-"), line))
+        .then(pl.concat_str(area, pl.lit("."), exchange, pl.lit("."), line))
+        .otherwise(pl.concat_str(area, pl.lit("-"), exchange, pl.lit("-"), line))
     )
-    # International numbers keep the line under 1000 so the UK ones stay inside Ofcom's
+    # Abroad the line stays under 1000, which keeps the UK numbers inside Ofcom's
     # ranges reserved for fiction (020 7946 0xxx, 0161 496 0xxx).
     short_line = (pl.col("line") % 1000).cast(pl.String).str.zfill(4)
     return (
         pl.when(kind == "us_10")
-        .then(pl.concat_str(prefix, exchange, line))
+        .then(pl.concat_str(area, exchange, line))
         .when(kind == "us_11")
-        .then(pl.concat_str(pl.lit("1"), prefix, exchange, line))
+        .then(pl.concat_str(pl.lit("1"), area, exchange, line))
         .when(kind == "formatted")
         .then(formatted)
         .when(kind == "international")
-        .then(pl.concat_str(prefix, short_line))
+        .then(pl.concat_str(area, short_line))
         .when(kind == "junk")
         .then(pl.col("junk"))
     )
@@ -677,26 +561,28 @@ def _phone() -> pl.Expr:
 
 def _jobs(rng: np.random.Generator, count: int) -> pl.DataFrame:
     """Employer and occupation, which campaign donors are asked for."""
-    job = _draw(rng, JOBS, count).str.split_exact("/", 1)
-    has_job = pl.Series(rng.random(count) < JOB_FRACTION)
-    return pl.DataFrame({"job": job, "has_job": has_job}).select(
-        pl.when("has_job").then(pl.col("job").struct[0]).alias("employer_name"),
-        pl.when("has_job").then(pl.col("job").struct[1]).alias("occupation"),
-    )
+    job = _sometimes(rng, JOBS, count, JOB_FRACTION).str.split_exact("/", 1)
+    return job.struct.rename_fields(["employer_name", "occupation"]).struct.unnest()
 
 
-def _strip_contact(people: pl.DataFrame, no_contact: Indices) -> pl.DataFrame:
-    """Leave the chosen donors with no email and a missing or junk phone."""
-    chosen = pl.Series(np.isin(np.arange(people.height), no_contact))
-    junk = pl.int_range(pl.len()) % 2 == 0
+def _strip_contact(people: pl.DataFrame, chosen: Ints) -> pl.DataFrame:
+    """Leave the chosen donors no email and a junk or missing phone."""
+    mask = np.zeros(people.height, dtype=np.bool_)
+    mask[chosen] = True
+    junk = np.zeros(people.height, dtype=np.bool_)
+    junk[chosen[::2]] = True
+
+    chosen_expr, junk_expr = pl.lit(pl.Series(mask)), pl.lit(pl.Series(junk))
     return people.with_columns(
-        email=pl.when(chosen).then(None).otherwise("email"),
-        phone=pl.when(chosen & junk).then(pl.lit("555-CALL-NOW"))
-        .when(chosen)
+        email=pl.when(chosen_expr).then(None).otherwise("email"),
+        phone=pl.when(junk_expr)
+        .then(pl.lit("555-CALL-NOW"))
+        .when(chosen_expr)
         .then(None)
         .otherwise("phone"),
-        phone_kind=pl.when(chosen & junk).then(pl.lit("junk"))
-        .when(chosen)
+        phone_kind=pl.when(junk_expr)
+        .then(pl.lit("junk"))
+        .when(chosen_expr)
         .then(pl.lit("missing"))
         .otherwise("phone_kind"),
     )
@@ -706,12 +592,10 @@ def _gifts(rng: np.random.Generator, count: int, lead_fraction: float) -> pl.Dat
     """Page, kind, money, recurrence and custom fields of each submission."""
     lead = rng.random(count) < lead_fraction
     page = np.where(lead, _pick_page(rng, "lead", count), _pick_page(rng, "donation", count))
-    pages = PAGE_FRAME[page]
+    pages = _PAGE_FRAME[page]
     recurring = ~lead & (rng.random(count) < pages["recurring_share"].to_numpy())
     cents = _amount_cents(rng, count, recurring)
     fee = (cents * 22 + 500) // 1000 + 30
-    index = np.minimum(rng.geometric(0.35, size=count), 24)
-
     draws = pages.with_columns(
         lead=pl.Series(lead),
         recurring=pl.Series(recurring),
@@ -721,160 +605,135 @@ def _gifts(rng: np.random.Generator, count: int, lead_fraction: float) -> pl.Dat
         status=_draw(rng, STATUSES, count, STATUS_WEIGHTS),
         frequency=_draw(rng, FREQUENCIES, count, FREQUENCY_WEIGHTS),
         payment_source=_draw(rng, PAYMENT_SOURCES, count, PAYMENT_SOURCE_WEIGHTS),
-        donation_id=_hex_ids(rng, count, 21),
+        donation_id=_strings(_hex_chars(rng, count, 21)),
         commitment_uid=_uuids(rng, count),
-        commitment_index=pl.Series(index, dtype=pl.Int32),
+        commitment_index=pl.Series(np.minimum(rng.geometric(0.35, count), 24)),
         custom_fields=_custom_fields(rng, page),
         submission_id=_uuids(rng, count),
     )
+
+    donation, repeating = ~pl.col("lead"), pl.col("recurring")
+    offline = pl.col("payment_source").is_in(["check", "cash"])
+    later = pl.col("commitment_index") > 1
+    money = ("amount", "fee", "net_amount", "payment_source", "donation_id")
     return draws.select(
         "submission_id",
-        pl.when("lead").then(pl.lit("lead")).otherwise(pl.lit("donation")).alias("kind"),
-        *_donation_only(
-            "status",
-            "amount",
-            "fee",
-            "net_amount",
-            "payment_source",
-            "donation_id",
-            "fund_id",
-            "fund_name",
-        ),
-        "recurring",
-        _recurrence(),
-        *(pl.when("recurring").then(c).alias(c) for c in _COMMITMENT),
-        pl.when(pl.col("payment_source").is_in(["check", "cash"]) & ~pl.col("lead"))
-        .then(pl.lit("api"))
-        .when(pl.col("recurring") & (pl.col("commitment_index") > 1))
-        .then(pl.lit("recurring"))
-        .otherwise(pl.lit("hosted"))
-        .alias("origin"),
-        "page_id",
-        "page_name",
-        "page_team",
-        "account_uid",
-        "account_name",
-        "custom_fields",
-    ).with_columns(status=pl.col("status").fill_null("completed"))
-
-
-_COMMITMENT = ("commitment_uid", "commitment_index")
-
-
-def _donation_only(*columns: str) -> list[pl.Expr]:
-    """Columns a lead does not have."""
-    return [pl.when(~pl.col("lead")).then(c).alias(c) for c in columns]
-
-
-def _recurrence() -> pl.Expr:
-    """How often the gift repeats: "once" for one-off gifts, nothing for leads."""
-    return (
-        pl.when("lead")
-        .then(None)
-        .when("recurring")
+        kind=pl.when(donation).then(pl.lit("donation")).otherwise(pl.lit("lead")),
+        status=pl.when(donation).then("status").otherwise(pl.lit("completed")),
+        **{column: pl.when(donation).then(column) for column in money},
+        **{column: pl.when(donation).then(column) for column in ("fund_id", "fund_name")},
+        recurring="recurring",
+        frequency=pl.when(repeating)
         .then("frequency")
-        .otherwise(pl.lit("once"))
-        .alias("frequency")
+        .when(donation)
+        .then(pl.lit("once")),
+        commitment_uid=pl.when(repeating).then("commitment_uid"),
+        commitment_index=pl.when(repeating).then("commitment_index").cast(pl.Int32),
+        origin=pl.when(donation & offline)
+        .then(pl.lit("api"))
+        .when(repeating & later)
+        .then(pl.lit("recurring"))
+        .otherwise(pl.lit("hosted")),
+        **{c: c for c in ("page_id", "page_name", "page_team", "account_uid")},
+        account_name="account_name",
+        custom_fields="custom_fields",
     )
 
 
-def _pick_page(rng: np.random.Generator, kind: str, count: int) -> Indices:
+def _pick_page(rng: np.random.Generator, kind: str, count: int) -> Ints:
     """Page indices of one kind, by the pages' weights."""
-    indices = [i for i, page in enumerate(PAGES) if page.kind == kind]
+    indices = np.array([i for i, page in enumerate(PAGES) if page.kind == kind])
     weights = _weights([PAGES[i].weight for i in indices])
-    return np.array(indices, dtype=np.int64)[rng.choice(len(indices), count, p=weights)]
+    return np.asarray(indices[rng.choice(len(indices), count, p=weights)], np.int64)
 
 
-def _amount_cents(rng: np.random.Generator, count: int, recurring: Mask) -> Indices:
+def _amount_cents(rng: np.random.Generator, count: int, recurring: Mask) -> Ints:
     """Gift sizes clustered on the suggested buttons, with some typed-in amounts."""
-    preset = np.array(AMOUNT_PRESETS)[
-        rng.choice(len(AMOUNT_PRESETS), count, p=_weights(AMOUNT_WEIGHTS))
-    ]
-    monthly = np.array(RECURRING_PRESETS)[
-        rng.choice(len(RECURRING_PRESETS), count, p=_weights(RECURRING_WEIGHTS))
-    ]
+    preset = _choose(rng, AMOUNT_PRESETS, AMOUNT_WEIGHTS, count) * 100
+    monthly = _choose(rng, RECURRING_PRESETS, RECURRING_WEIGHTS, count) * 100
     typed = rng.integers(500, 30000, size=count)
     typed = np.where(rng.random(count) < 0.5, typed - typed % 100, typed)
 
     other = rng.random(count) < OTHER_AMOUNT_FRACTION
-    cents = np.where(recurring, monthly * 100, np.where(other, typed, preset * 100))
+    cents = np.where(recurring, monthly, np.where(other, typed, preset))
     return np.asarray(cents, dtype=np.int64)
 
 
-def _custom_fields(rng: np.random.Generator, page: Indices) -> pl.Series:
+def _custom_fields(rng: np.random.Generator, page: Ints) -> pl.Series:
     """Each submission's answers to its page's questions, as a JSON object."""
-    frame = pl.DataFrame({"page": page})
     members = []
     for index, field in ((i, f) for i, p in enumerate(PAGES) for f in p.custom_fields):
-        answers = {i: f'"{field.key}":{_json(a)}' for i, a in enumerate(field.answers)}
-        answer = pl.Series(rng.integers(0, len(field.answers), size=len(page)))
-        answered = pl.Series(rng.random(len(page)) < field.share)
-        members.append(
-            pl.when((pl.col("page") == index) & answered).then(
-                answer.replace_strict(answers, return_dtype=pl.String)
-            )
-        )
+        answers = [f'"{field.key}":{_json(answer)}' for answer in field.answers]
+        answer = _draw(rng, answers, len(page))
+        answered = (page == index) & (rng.random(len(page)) < field.share)
+        members.append(pl.when(pl.lit(pl.Series(answered))).then(pl.lit(answer)))
+
     body = pl.concat_str(members, separator=",", ignore_nulls=True)
-    return frame.select(pl.concat_str(pl.lit("{"), body, pl.lit("}"))).to_series()
+    return pl.select(pl.concat_str(pl.lit("{"), body, pl.lit("}"))).to_series()
 
 
 def _times(
     rng: np.random.Generator, count: int, start: datetime, days: int
 ) -> pl.DataFrame:
-    """Creation times by day and US-weighted hour, with a burst before the deadline."""
+    """Creation times in order, by day and US-weighted hour, bursting before the deadline.
+
+    Rows whose webhook leaves out `created_at_iso8601` get whole seconds, so the
+    `created_at` that remains still carries the full time.
+    """
     day = rng.integers(0, days, size=count)
-    burst_end = (DEADLINE - start).days
-    if 3 <= burst_end <= days:
-        burst = rng.integers(burst_end - 3, burst_end, size=count)
+    deadline_day = (DEADLINE - start).days
+    if 3 <= deadline_day <= days:
+        burst = rng.integers(deadline_day - 3, deadline_day, size=count)
         day = np.where(rng.random(count) < DEADLINE_FRACTION, burst, day)
     hour = rng.choice(24, size=count, p=_weights(HOUR_WEIGHTS))
-    second = rng.integers(0, 3600, size=count)
+    second = ((day * 24 + hour) * 3600 + rng.integers(0, 3600, size=count)) * 1000
     without_iso = rng.random(count) < MISSING_ISO_FRACTION
-    millis = np.where(without_iso, 0, rng.integers(0, 1000, size=count))
+    millis = second + np.where(without_iso, 0, rng.integers(0, 1000, size=count))
 
-    start_ms = int(start.timestamp() * 1000)
-    epoch_ms = start_ms + ((day * 24 + hour) * 3600 + second) * 1000 + millis
-    created = pl.Series(epoch_ms).cast(pl.Datetime("ms")).dt.replace_time_zone("UTC")
-    return pl.DataFrame({"created_at": created, "webhook_without_iso": without_iso})
+    # Every other column is drawn independently of time, so sorting the times alone
+    # puts the rows in order without sorting the frame.
+    order = np.argsort(millis, kind="stable")
+    epoch = int(start.timestamp() * 1000) + millis[order]
+    created = pl.Series(epoch).cast(pl.Datetime("ms")).dt.replace_time_zone("UTC")
+    return pl.DataFrame({"created_at": created, "webhook_without_iso": without_iso[order]})
 
 
 def _marketing(rng: np.random.Generator, count: int) -> pl.DataFrame:
     """UTM codes (absent on most rows), source codes and referrers."""
+    tagged = pl.lit(pl.Series(rng.random(count) >= MISSING_UTM_FRACTION))
     channel = _draw(rng, UTM_CHANNELS, count).str.split_exact("/", 1)
-    draws = pl.DataFrame(
+    utm = pl.DataFrame(
         {
-            "has_utm": rng.random(count) >= MISSING_UTM_FRACTION,
-            "channel": channel,
-            "campaign": _sometimes(rng, UTM_CAMPAIGNS, count, 0.9),
-            "term": _sometimes(rng, UTM_TERMS, count, 0.3),
-            "content": _sometimes(rng, UTM_CONTENTS, count, 0.5),
+            "utm_source": channel.struct.field("field_0"),
+            "utm_medium": channel.struct.field("field_1"),
+            "utm_campaign": _sometimes(rng, UTM_CAMPAIGNS, count, 0.9),
+            "utm_term": _sometimes(rng, UTM_TERMS, count, 0.3),
+            "utm_content": _sometimes(rng, UTM_CONTENTS, count, 0.5),
         }
-    )
-    return draws.select(
-        pl.when("has_utm").then(pl.col("channel").struct[0]).alias("utm_source"),
-        pl.when("has_utm").then(pl.col("channel").struct[1]).alias("utm_medium"),
-        *(pl.when("has_utm").then(c).alias(f"utm_{c}") for c in _UTM_REST),
+    ).select(pl.when(tagged).then(pl.all()).name.keep())
+    return utm.with_columns(
         source_code=_sometimes(rng, SOURCE_CODES, count, SOURCE_CODE_FRACTION),
         referrer=_sometimes(rng, REFERRERS, count, REFERRER_FRACTION),
     )
 
 
-_UTM_REST = ("campaign", "term", "content")
-
-
 def _finish(rng: np.random.Generator, frame: pl.DataFrame) -> pl.DataFrame:
-    """The row-level quirks: a team on a few rows, a missing account uid on others."""
-    count = frame.height
-    with_team = pl.Series(rng.random(count) < ROW_TEAM_FRACTION)
-    without_uid = pl.Series(rng.random(count) < MISSING_ACCOUNT_UID_FRACTION)
-    lead = pl.col("kind") == "lead"
+    """Row quirks: a team on a few rows, no account uid on others, jobs on gifts only."""
+    with_team = pl.lit(pl.Series(rng.random(frame.height) < ROW_TEAM_FRACTION))
+    no_uid = pl.lit(pl.Series(rng.random(frame.height) < MISSING_ACCOUNT_UID_FRACTION))
+    donation = pl.col("kind") == "donation"
     return frame.with_columns(
         team=pl.when(with_team).then("page_team"),
-        account_uid=pl.when(without_uid).then(None).otherwise("account_uid"),
-        employer_name=pl.when(lead).then(None).otherwise("employer_name"),
-        occupation=pl.when(lead).then(None).otherwise("occupation"),
-        webhook_draw=pl.Series(rng.random(count)),
+        account_uid=pl.when(no_uid).then(None).otherwise("account_uid"),
+        employer_name=pl.when(donation).then("employer_name"),
+        occupation=pl.when(donation).then("occupation"),
+        webhook_draw=pl.Series(rng.random(frame.height)),
     ).select(COLUMNS.names())
+
+
+def _gather(pool: Sequence[str], indices: npt.NDArray[Any]) -> pl.Series:
+    """Pool values at the given indices."""
+    return pl.Series(pool, dtype=pl.String).gather(indices)
 
 
 def _draw(
@@ -885,7 +744,7 @@ def _draw(
 ) -> pl.Series:
     """`count` values from a small pool, uniformly or by weight."""
     p = None if weights is None else _weights(weights)
-    return pl.Series(pool, dtype=pl.String).gather(rng.choice(len(pool), count, p=p))
+    return _gather(pool, rng.choice(len(pool), count, p=p))
 
 
 def _sometimes(
@@ -897,78 +756,72 @@ def _sometimes(
     return pl.select(pl.when(present).then(values)).to_series()
 
 
-def _weights(weights: Sequence[float]) -> npt.NDArray[np.float64]:
+def _choose(
+    rng: np.random.Generator, values: Sequence[int], weights: Sequence[float], count: int
+) -> Ints:
+    """`count` integers from a small weighted list."""
+    return np.asarray(values, np.int64)[rng.choice(len(values), count, p=_weights(weights))]
+
+
+def _weights(weights: Sequence[float] | pl.Series) -> npt.NDArray[np.float64]:
     """Relative weights as probabilities."""
     array = np.asarray(weights, dtype=np.float64)
     return array / array.sum()
 
 
-def _dollars(cents: Indices) -> pl.Series:
+def _dollars(cents: Ints) -> pl.Series:
     """Integer cents as exact decimal dollars."""
-    c = pl.Series(cents)
-    text = (c // 100).cast(pl.String) + "." + (c % 100).cast(pl.String).str.zfill(2)
-    return text.cast(pl.Decimal(12, 2))
+    scaled = pl.lit(pl.Series(cents)).cast(pl.Decimal(14, 2)) * Decimal("0.01")
+    return pl.select(scaled.cast(pl.Decimal(12, 2))).to_series()
 
 
-_HEX_PAIRS = np.frombuffer(
-    b"".join(f"{i:02x}".encode() for i in range(256)), dtype=np.uint16
-)
+_HEX_PAIRS = np.frombuffer("".join(f"{i:02x}" for i in range(256)).encode(), np.uint16)
 
 
 def _hex_chars(rng: np.random.Generator, count: int, width: int) -> npt.NDArray[Any]:
-    """A (count, width) array of random lowercase hex characters as bytes."""
+    """A (count, width) array of random lowercase hex characters, as ASCII bytes."""
     raw = np.frombuffer(rng.bytes(count * ((width + 1) // 2)), dtype=np.uint8)
-    chars = _HEX_PAIRS[raw].view(np.uint8).reshape(count, -1)
-    return chars[:, :width]
-
-
-def _strings(chars: npt.NDArray[Any]) -> pl.Series:
-    """Rows of ASCII bytes as a string Series, without a Python loop."""
-    count, width = chars.shape
-    buffer = pa.py_buffer(np.ascontiguousarray(chars).tobytes())
-    array = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), count, [None, buffer])
-    series = pl.Series(pl.from_arrow(array))
-    return series.cast(pl.Binary).cast(pl.String)
-
-
-def _hex_ids(rng: np.random.Generator, count: int, width: int) -> pl.Series:
-    """Random ids of `width` hex characters, like Anedot's donation ids."""
-    return _strings(_hex_chars(rng, count, width))
+    return _HEX_PAIRS[raw].view(np.uint8).reshape(count, -1)[:, :width]
 
 
 def _uuids(rng: np.random.Generator, count: int) -> pl.Series:
-    """Random version-4 UUIDs in their usual 8-4-4-4-12 form."""
+    """Random version-4 UUIDs in the usual 8-4-4-4-12 form."""
     chars = _hex_chars(rng, count, 32).copy()
     chars[:, 12] = ord("4")
     chars[:, 16] = np.frombuffer(b"89ab", dtype=np.uint8)[chars[:, 16] % 4]
     dash = np.full((count, 1), ord("-"), dtype=np.uint8)
-    cuts = (0, 8, 12, 16, 20, 32)
-    parts = [chars[:, a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
-    pieces = [p for part in parts for p in (part, dash)][:-1]
+    groups = [chars[:, a:b] for a, b in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))]
+    pieces = [piece for group in groups for piece in (dash, group)][1:]
     return _strings(np.concatenate(pieces, axis=1))
 
 
+def _strings(chars: npt.NDArray[Any]) -> pl.Series:
+    """Rows of ASCII bytes as strings, through Arrow to avoid a Python loop."""
+    count, width = chars.shape
+    buffer = pa.py_buffer(np.ascontiguousarray(chars).tobytes())
+    array = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), count, [None, buffer])
+    return pl.Series(pl.from_arrow(array)).cast(pl.Binary).cast(pl.String)
+
+
 def _json(value: str) -> str:
-    """One JSON string literal, non-ASCII kept as UTF-8 like the rest of the files."""
+    """One JSON string, non-ASCII kept as UTF-8 like the rest of the files."""
     return json.dumps(value, ensure_ascii=False)
 
 
-def _places(table: str) -> pl.DataFrame:
-    """The place table above, one row per postal code."""
+def _places() -> pl.DataFrame:
+    """The places table, one row per postal code sharing the place's weight."""
     rows = []
-    for line in table.strip().splitlines():
-        city, region, codes, country, phone, weight, *street = line.split("|")
+    for city, region, codes, country, weight, prefix, street in _table(PLACES_TABLE):
         postal_codes = codes.split(",")
+        share = float(weight) / len(postal_codes)
         for code in postal_codes:
-            share = float(weight) / len(postal_codes)
-            rows.append((city, region, code, country, phone, share, *street, None)[:7])
-    columns = ["city", "region", "postal_code", "country", "phone_prefix", "weight"]
-    columns.append("street")
-    return pl.DataFrame(rows, schema=columns, orient="row")
+            rows.append((city, region, code, country, share, prefix, street or None))
+    names = ["city", "region", "postal_code", "country", "weight", "prefix", "street"]
+    return pl.DataFrame(rows, schema=names, orient="row")
 
 
-PLACES = _places(PLACES_TABLE)
-PAGE_FRAME = pl.DataFrame(
+_PLACES = _places()
+_PAGE_FRAME = pl.DataFrame(
     {
         "page_id": [p.id for p in PAGES],
         "page_name": [p.name for p in PAGES],
@@ -988,12 +841,12 @@ _UTC_SECONDS = "%Y-%m-%d %H:%M:%S UTC"
 
 def write_camel_jsonl(frame: pl.DataFrame, path: str | Path) -> Path:
     """Write `frame` as camelCase "submission raw data", one JSON object per line."""
-    return _write_lines(frame.select(_camel_line()).to_series(), Path(path))
+    return _write_lines(_render(frame, _camel_object()), Path(path))
 
 
 def write_camel_json(frame: pl.DataFrame, path: str | Path) -> Path:
     """Write `frame` as one JSON array of camelCase objects, one object per line."""
-    lines = frame.select(_camel_line()).to_series().to_list()
+    lines = _render(frame, _camel_object()).to_list()
     text = "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
 
     path = Path(path)
@@ -1007,16 +860,16 @@ def write_webhook_jsonl(
 ) -> Path:
     """Write `frame` as webhook bodies, one per line.
 
-    Rows whose `webhook_draw` is below `flat_fraction` put the payload's fields flat beside
-    `event`, as some real deliveries do; the others nest them under `payload`.
+    Rows whose `webhook_draw` is below `flat_fraction` put the payload's fields flat
+    beside `event`, as some real deliveries do; the others nest them under `payload`.
     """
     if not 0.0 <= flat_fraction <= 1.0:
         raise ValueError("flat_fraction must be between 0 and 1")
-    return _write_lines(frame.select(_webhook_line(flat_fraction)).to_series(), Path(path))
+    return _write_lines(_render(frame, _webhook_body(flat_fraction)), Path(path))
 
 
 def write_pages(path: str | Path) -> Path:
-    """Write the generated Action Pages as `page_id,name,account,team` CSV."""
+    """Write the Action Pages as `page_id,name,account,team` CSV (account by name)."""
     pages = pl.DataFrame(
         {
             "page_id": [p.id for p in PAGES],
@@ -1032,17 +885,20 @@ def write_pages(path: str | Path) -> Path:
     return path
 
 
+def _render(frame: pl.DataFrame, body: pl.Expr) -> pl.Series:
+    """One JSON text per row. Lazy, so shared parts of the expression run once."""
+    return frame.lazy().select(body.alias("line")).collect().to_series()
+
+
 def _write_lines(lines: pl.Series, path: Path) -> Path:
-    """Write one string per line; the CSV writer does it without quoting and fast."""
+    """Write one string per line; the CSV writer does it fast and, unquoted, verbatim."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pl.DataFrame({"line": lines}).write_csv(
-        path, include_header=False, quote_style="never"
-    )
+    lines.to_frame().write_csv(path, include_header=False, quote_style="never")
     return path
 
 
-def _camel_line() -> pl.Expr:
-    """The camelCase raw-data object of each row, keys in Anedot's order."""
+def _camel_object() -> pl.Expr:
+    """The camelCase raw-data object, keys in the mapping table's order."""
     col = pl.col
     return _object(
         _members(
@@ -1056,8 +912,8 @@ def _camel_line() -> pl.Expr:
             actionPageId=col("page_id"),
             actionPageName=col("page_name"),
         ),
-        _unless_null("team", "team"),
-        _unless_null("account_uid", "accountUid"),
+        _member_if_set("team", "team"),
+        _member_if_set("account_uid", "accountUid"),
         _members(
             accountName=col("account_name"),
             email=col("email"),
@@ -1081,85 +937,85 @@ def _camel_line() -> pl.Expr:
             ),
             sourceCode=col("source_code"),
         ),
-        _raw("customFields", "custom_fields"),
+        _raw_member("customFields", "custom_fields"),
     )
 
 
-def _webhook_line(flat_fraction: float) -> pl.Expr:
-    """The webhook body of each row: `{"event", "payload"}`, or flat on some rows."""
+# Payload keys and the frame columns they come from, in the order Anedot documents.
+_PAYLOAD_FIELDS = {
+    "first_name": "first_name",
+    "middle_name": "middle_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "address_line_1": "address_line_1",
+    "address_line_2": "address_line_2",
+    "address_city": "city",
+    "address_region": "region",
+    "address_postal_code": "postal_code",
+    "address_country": "country",
+    "employer_name": "employer_name",
+    "occupation": "occupation",
+    "source_code": "source_code",
+    "utm_source": "utm_source",
+    "utm_medium": "utm_medium",
+    "utm_campaign": "utm_campaign",
+    "utm_term": "utm_term",
+    "utm_content": "utm_content",
+    "referrer": "referrer",
+    "origin": "origin",
+    "source": "payment_source",
+    "status": "status",
+    "frequency": "frequency",
+    "commitment_uid": "commitment_uid",
+    "commitment_index": "commitment_index",
+}
+
+
+def _webhook_body(flat_fraction: float) -> pl.Expr:
+    """`{"event", "payload"}`, or the payload's fields flat beside `event`."""
+    donation = pl.col("kind") == "donation"
+    flat = pl.col("webhook_draw") < flat_fraction
     event = (
-        pl.when(pl.col("kind") == "donation")
-        .then(pl.lit('{"event":"donation_completed"'))
-        .otherwise(pl.lit('{"event":"submission_created"'))
+        pl.when(donation)
+        .then(pl.lit('{"event":"donation_completed",'))
+        .otherwise(pl.lit('{"event":"submission_created",'))
     )
-    payload = _joined(*_payload_members())
-    return (
-        pl.when(pl.col("webhook_draw") < flat_fraction)
-        .then(pl.concat_str(event, pl.lit(","), payload, pl.lit("}")))
-        .otherwise(pl.concat_str(event, pl.lit(',"payload":{'), payload, pl.lit("}}")))
-    )
+    opening = pl.when(flat).then(pl.lit("")).otherwise(pl.lit('"payload":{'))
+    closing = pl.when(flat).then(pl.lit("}")).otherwise(pl.lit("}}"))
+    return pl.concat_str(event, opening, _joined(*_payload_members()), closing)
 
 
 def _payload_members() -> list[pl.Expr]:
-    """The snake_case payload fields; keys a row lacks are left out, not null."""
+    """The snake_case payload. Keys without a value are left out, not sent as null."""
     col = pl.col
     donation = col("kind") == "donation"
+    money = _members(
+        event_amount=col("amount"),
+        amount_in_dollars=col("amount"),
+        net_amount=col("net_amount"),
+    )
+    iso_time = _members(created_at_iso8601=col("created_at").dt.strftime(_ISO_MILLIS))
+    # Anedot sends this boolean as the string "true" or "false".
+    recurring = pl.when("recurring").then(pl.lit("true")).otherwise(pl.lit("false"))
     return [
         _members(submission_id=col("submission_id")),
         pl.when(donation).then(_members(donation=_donation_object())),
-        _members(
-            action_page_id=col("page_id"), action_page_name=col("page_name")
-        ),
-        _unless_null("account_uid", "account_uid"),
+        _members(action_page_id=col("page_id"), action_page_name=col("page_name")),
+        _member_if_set("account_uid", "account_uid"),
         _members(account_name=col("account_name")),
-        pl.when(donation).then(
-            _members(
-                event_amount=col("amount"),
-                amount_in_dollars=col("amount"),
-                net_amount=col("net_amount"),
-            )
-        ),
+        pl.when(donation).then(money),
         _members(created_at=col("created_at").dt.strftime(_UTC_SECONDS)),
-        pl.when(~col("webhook_without_iso")).then(
-            _members(created_at_iso8601=col("created_at").dt.strftime(_ISO_MILLIS))
-        ),
-        _members(
-            first_name=col("first_name"),
-            middle_name=col("middle_name"),
-            last_name=col("last_name"),
-            email=col("email"),
-            phone=col("phone"),
-            address_line_1=col("address_line_1"),
-            address_line_2=col("address_line_2"),
-            address_city=col("city"),
-            address_region=col("region"),
-            address_postal_code=col("postal_code"),
-            address_country=col("country"),
-            employer_name=col("employer_name"),
-            occupation=col("occupation"),
-            source_code=col("source_code"),
-            utm_source=col("utm_source"),
-            utm_medium=col("utm_medium"),
-            utm_campaign=col("utm_campaign"),
-            utm_term=col("utm_term"),
-            utm_content=col("utm_content"),
-            referrer=col("referrer"),
-            origin=col("origin"),
-            source=col("payment_source"),
-            status=col("status"),
-            frequency=col("frequency"),
-            # Anedot sends booleans here as the strings "true" and "false".
-            recurring=pl.when("recurring").then(pl.lit("true")).otherwise(pl.lit("false")),
-            commitment_uid=col("commitment_uid"),
-            commitment_index=col("commitment_index"),
-        ),
-        _raw("custom_field_responses", "custom_fields"),
-        _unless_null("team", "team"),
+        pl.when(~col("webhook_without_iso")).then(iso_time),
+        *(_member_if_set(column, key) for key, column in _PAYLOAD_FIELDS.items()),
+        _members(recurring=recurring),
+        _raw_member("custom_field_responses", "custom_fields"),
+        _member_if_set("team", "team"),
     ]
 
 
 def _donation_object() -> pl.Expr:
-    """The payload's `donation`: its id, fund and Anedot's fee."""
+    """The payload's `donation`: its id, its fund and Anedot's fee."""
     return pl.struct(
         id=pl.col("donation_id"),
         fund=pl.struct(id=pl.col("fund_id"), name=pl.col("fund_name")),
@@ -1168,27 +1024,27 @@ def _donation_object() -> pl.Expr:
 
 
 def _members(**fields: pl.Expr) -> pl.Expr:
-    """`"key":value,...` for each row, without braces, ready to splice into an object."""
+    """`"key":value,...` without braces, ready to splice into an object."""
     encoded = pl.struct(**fields).struct.json_encode()
     return encoded.str.strip_prefix("{").str.strip_suffix("}")
 
 
-def _unless_null(column: str, key: str) -> pl.Expr:
-    """A one-key member, left out entirely where the column is null."""
+def _member_if_set(column: str, key: str) -> pl.Expr:
+    """A one-key member, left out where the column is null."""
     value = pl.col(column)
     return pl.when(value.is_not_null()).then(_members(**{key: value}))
 
 
-def _raw(key: str, column: str) -> pl.Expr:
+def _raw_member(key: str, column: str) -> pl.Expr:
     """A member whose value is already JSON text."""
     return pl.concat_str(pl.lit(f'"{key}":'), pl.col(column))
 
 
 def _joined(*members: pl.Expr) -> pl.Expr:
-    """Member lists joined by commas; a null one drops out with its comma."""
+    """Members joined by commas; a null one drops out with its comma."""
     return pl.concat_str(members, separator=",", ignore_nulls=True)
 
 
 def _object(*members: pl.Expr) -> pl.Expr:
-    """A JSON object made of member lists."""
+    """A JSON object made of members."""
     return pl.concat_str(pl.lit("{"), _joined(*members), pl.lit("}"))

@@ -1,0 +1,139 @@
+"""How long one klaviyo-tui refresh takes on a store with a million relay attempts.
+
+A refresh is what the app's poll worker runs every two seconds: `Source.overview` (the
+status of every integration, the newest attempts for the relay log, the header totals)
+and, with an integration's detail screen open, `Source.detail` too. The store is made
+with DuckDB SQL over `range()`, so building it takes seconds, not a Python loop.
+
+    python benchmarks/tui_refresh.py [--attempts N] [--runs N] [--db PATH]
+
+Target: under 100 ms per refresh (median).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from klaviyo_toolkit import Toolkit
+from klaviyo_tui.source import LogFilter, Source
+
+ATTEMPTS = 1_000_000
+SUBMISSIONS = 200_000
+INTEGRATIONS = 4
+RUNS = 15
+TARGET_MS = 100.0
+NOW = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+
+# About 90% delivered, 5% failed, 4% throttled, 1% rejected, spread over the last day.
+_ATTEMPTS_SQL = """
+INSERT INTO relay_attempts
+SELECT 'bench-' || (i % $integrations) AS integration,
+       'sub-' || ((i * 7919) % $submissions) AS submission_id,
+       'push-' || (i // 10000) AS push_id,
+       'req-' || i AS request_id,
+       $now - ($attempts - i) * INTERVAL 86 MILLISECOND AS attempted_at,
+       'event' AS endpoint,
+       'unsent' AS mode,
+       CASE WHEN r < 90 THEN 202 WHEN r < 95 THEN 503 WHEN r < 99 THEN 429 END,
+       CASE WHEN r < 90 THEN 'delivered' WHEN r < 95 THEN 'failed'
+            WHEN r < 99 THEN 'throttled' ELSE 'rejected' END AS outcome,
+       CASE WHEN r BETWEEN 90 AND 94 THEN 'service_unavailable' END,
+       CASE WHEN r BETWEEN 90 AND 94 THEN 'Service Unavailable' END,
+       CASE WHEN r BETWEEN 90 AND 94 THEN 'Try again later.' END,
+       40.0 + r AS duration_ms
+FROM (SELECT range AS i, hash(range) % 100 AS r FROM range($attempts))
+"""
+
+_SUBMISSIONS_SQL = """
+INSERT INTO submissions (submission_id, kind, status, action_page_id, created_at,
+                         amount, email, ingested_at)
+SELECT 'sub-' || range, 'donation', 'completed', 'page-' || (range % 12),
+       TIMESTAMPTZ '2026-01-05 00:00:00+00' + range * INTERVAL 38 SECOND,
+       25.00, 'donor' || range || '@example.org', $now
+FROM range($submissions)
+"""
+
+
+def build_store(
+    path: Path, *, attempts: int = ATTEMPTS, submissions: int = SUBMISSIONS
+) -> Toolkit:
+    """A store with `INTEGRATIONS` integrations and `attempts` attempts among them."""
+    tk = Toolkit(path)
+    for number in range(INTEGRATIONS):
+        tk.add_integration(f"bench-{number}", api_key_env="BENCH_KLAVIYO_KEY")
+
+    with tk.store.transaction() as con:
+        con.execute(_SUBMISSIONS_SQL, {"submissions": submissions, "now": NOW})
+        con.execute(
+            _ATTEMPTS_SQL,
+            {
+                "integrations": INTEGRATIONS,
+                "submissions": submissions,
+                "attempts": attempts,
+                "now": NOW,
+            },
+        )
+    return tk
+
+
+def median_ms(step: Callable[[], object], runs: int) -> float:
+    """The median wall time of `runs` calls, after one call to warm the caches."""
+    step()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def measure(db: Path, runs: int) -> dict[str, float]:
+    source = Source(db)
+    everything = LogFilter()
+
+    def main_screen() -> None:
+        source.overview(everything)
+
+    def detail_screen() -> None:
+        overview = source.overview(everything)
+        source.detail("bench-0", overview.status, now=NOW)
+
+    return {
+        "main screen": median_ms(main_screen, runs),
+        "detail screen open": median_ms(detail_screen, runs),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--attempts", type=int, default=ATTEMPTS)
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--db", type=Path, help="keep the store here (default: temp)")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="tui-bench-") as folder:
+        db = args.db or Path(folder) / "bench.duckdb"
+        if not db.exists():
+            started = time.perf_counter()
+            build_store(db, attempts=args.attempts)
+            print(
+                f"built {args.attempts:,} attempts in {time.perf_counter() - started:.1f} s"
+            )
+        results = measure(db, args.runs)
+
+    for name, ms in results.items():
+        print(f"one refresh, {name}: {ms:.1f} ms (median of {args.runs})")
+    worst = max(results.values())
+    print(f"target {TARGET_MS:.0f} ms: {'met' if worst < TARGET_MS else 'MISSED'}")
+    return 0 if worst < TARGET_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
