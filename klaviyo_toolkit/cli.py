@@ -27,8 +27,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .errors import ToolkitError
+from .errors import RelayError, ToolkitError
 from .relay import PushOptions, PushProgress, PushReport
+from .scope import Selection, parse_moment
 from .store import DB_ENV, DEFAULT_DB
 from .toolkit import Toolkit
 
@@ -49,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except ToolkitError as error:
-        err.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
+        # Plain text, never wrapped: scripts read this line, people read the sentence.
+        sys.stderr.write(f"error: {error}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:
         err.print(
@@ -223,7 +225,7 @@ def _add_push(commands: Any) -> None:
         "--backfill", action="store_true", help="mark events historical: no flows fire"
     )
     push.add_argument(
-        "--concurrency", type=int, default=16, help="requests in flight (default 16)"
+        "--concurrency", type=int, default=8, help="requests in flight (default 8)"
     )
     _json_flag(push)
     push.set_defaults(handler=cmd_push)
@@ -416,16 +418,20 @@ def cmd_integration_remove(args: argparse.Namespace) -> int:
 
 def cmd_push(args: argparse.Namespace) -> int:
     tk = _toolkit(args)
+    Selection(
+        mode=args.mode,
+        since=parse_moment(args.since),
+        until=parse_moment(args.until, end=True),
+    )
     names = (
         [args.integration]
         if args.integration
         else [i.name for i in tk.integrations() if i.active]
     )
     if not names:
-        err.print(
-            "Nothing to push: no active integration (see 'klaviyo-toolkit status')."
+        raise RelayError(
+            "There is no active integration to push; see 'klaviyo-toolkit status'."
         )
-        return EXIT_ERROR
     options = PushOptions(concurrency=args.concurrency, backfill=args.backfill)
     reports = []
     for name in names:
@@ -587,9 +593,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 class _progress_bar:
-    """A rich progress bar per push on stderr; nothing when disabled or not a terminal."""
+    """Rich progress bars on stderr, one per push, drawn from the first progress report.
+
+    Nothing is drawn when disabled (JSON output) or before a push really starts, so a push
+    refused at once prints its one error line and nothing else.
+    """
 
     def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -598,26 +609,29 @@ class _progress_bar:
             TimeRemainingColumn(),
             console=err,
             disable=not enabled,
-            transient=False,
         )
+        self._started = False
 
     def __enter__(self) -> Callable[[str], Callable[[PushProgress], None]]:
-        self.progress.start()
         return self._callback
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self._started:
+            self.progress.stop()
 
     def _callback(self, name: str) -> Callable[[PushProgress], None]:
-        task = self.progress.add_task(name, total=None, detail="")
+        task: list[TaskID] = []
 
         def update(state: PushProgress) -> None:
+            if not self._started:
+                self.progress.start()
+                self._started = True
+            if not task:
+                task.append(self.progress.add_task(name, total=state.total, detail=""))
             detail = f"failed {state.failed}  rejected {state.rejected}  streak {state.streak}"
             if state.stopped:
                 detail += "  [red]inactive[/red]"
-            self.progress.update(
-                task, total=state.total, completed=state.done, detail=detail
-            )
+            self.progress.update(task[0], completed=state.done, detail=detail)
 
         return update
 

@@ -73,8 +73,8 @@ class PushOptions:
     """Map, validate and count; send nothing and record nothing."""
     bulk: bool | None = None
     """True: bulk endpoint; False: one event per request; None: bulk from BULK_THRESHOLD."""
-    concurrency: int = 16
-    """Requests in flight at once (bulk uses at most 4); the rate limiter is the real bound."""
+    concurrency: int = 8
+    """Requests in flight at once (bulk uses at most 4); more only queues in the client."""
     max_attempts: int = 3
     """Tries per submission within one push, for failures a retry can help."""
     backfill: bool = False

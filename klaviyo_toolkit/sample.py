@@ -137,9 +137,9 @@ ACCOUNTS = (
     Account("0865ab192f721bfd004fb", "Thibodeaux for Louisiana"),
 )
 FUNDS = {
-    "general": ("51cc965a019ce7ecc55a4", "General Fund"),
+    "main": ("51cc965a019ce7ecc55a4", "General Fund"),
     "gala": ("6781493d156d3f97e92af", "Spring Gala 2026"),
-    "campaign": ("b4ff0d615934958a9c386", "Thibodeaux for Louisiana"),
+    "camp": ("b4ff0d615934958a9c386", "Thibodeaux for Louisiana"),
 }
 TRIBUTES = _pool("""In memory of Rose Guidry|In honor of my mother|
 For Dr. Núñez's retirement|In memory of "Big Mike" Landry""")
@@ -154,7 +154,7 @@ CUSTOM_FIELDS = {
         CustomField("volunteer_interest", _pool("Phone banking|Canvassing|Data entry")),
         CustomField("availability", _pool("Weekday evenings|Weekends|Anytime")),
     ),
-    "Sign the Petition: Protect the Coast": (
+    "Petition: Protect the Coast": (
         CustomField(
             "why_it_matters",
             _pool("""Our coast is our home.|For my grandkids.|
@@ -170,23 +170,23 @@ CUSTOM_FIELDS = {
 }
 # id | name | account | team | kind | weight | fund | recurring share
 PAGES_TABLE = """
-5c8ab43a-99dd-437d-b39a-673d290bee43|General Donation|0||donation|12|general|0.1
-339960ad-c1cd-4401-9a7c-127740bd397d|Annual Fund 2026|0|Digital|donation|10|general|0.1
+5c8ab43a-99dd-437d-b39a-673d290bee43|General Donation|0||donation|12|main|0.1
+339960ad-c1cd-4401-9a7c-127740bd397d|Annual Fund 2026|0|Digital|donation|10|main|0.1
 9c7ef003-b39d-453b-9e50-7a8865c325ef|Spring Gala Tickets|0|Field|donation|4|gala|0
-0a9bba18-8550-433d-9483-aab7d27e4b4b|Monthly Giving Circle|0|Digital|donation|6|general|0.85
-f16ed156-8b95-4b45-817a-eecf3cc9fb88|Tribute Gifts|0||donation|2|general|0.05
+0a9bba18-8550-433d-9483-aab7d27e4b4b|Monthly Giving Circle|0|Digital|donation|6|main|0.8
+f16ed156-8b95-4b45-817a-eecf3cc9fb88|Tribute Gifts|0||donation|2|main|0.05
 172748c6-7985-49cb-9ce6-dffa093bcd61|Volunteer Sign-Up|0|Field|lead|4||0
-d233c09a-ab2f-47f1-8698-39f62e2ac452|Donate: End of Quarter Push|1|Digital|donation|14|campaign|0.1
-8309f3ab-43da-490c-82e3-7051fcb0a84d|Chip In $5|1|Digital|donation|8|campaign|0.15
-8bc0b443-5342-4d4b-9a1e-214d2389045a|Sign the Petition: Protect the Coast|1|Digital|lead|7||0
+d233c09a-ab2f-47f1-8698-39f62e2ac452|End of Quarter Push|1|Digital|donation|14|camp|0.1
+8309f3ab-43da-490c-82e3-7051fcb0a84d|Chip In $5|1|Digital|donation|8|camp|0.15
+8bc0b443-5342-4d4b-9a1e-214d2389045a|Petition: Protect the Coast|1|Digital|lead|7||0
 c5d035c0-62c4-4305-a1ff-0bd80d7669a6|RSVP: Baton Rouge Town Hall|1|Field|lead|3||0
 7fd01177-116a-4e9b-aafa-96ac7f631250|Yard Sign Request|1||lead|2||0
 """
 PAGES = tuple(
     Page(
-        page_id,
+        id_,
         name,
-        ACCOUNTS[int(account)],
+        ACCOUNTS[int(owner)],
         team or None,
         kind,
         float(weight),
@@ -194,7 +194,7 @@ PAGES = tuple(
         float(recurring),
         CUSTOM_FIELDS.get(name, ()),
     )
-    for page_id, name, account, team, kind, weight, fund, recurring in _table(PAGES_TABLE)
+    for id_, name, owner, team, kind, weight, fund, recurring in _table(PAGES_TABLE)
 )
 
 FIRST_NAMES = _pool("""
@@ -214,7 +214,11 @@ Fontenot|Arceneaux|Robichaux|Comeaux|Batiste|Dupuis|O'Brien|O'Neal|D'Angelo|Nú�
 Muñoz|St. Pierre|de la Cruz|Van Buren|Kowalski|Schmidt|Müller|Patel|Shah|Kim|Chen|
 Washington|Duplessis|Mouton|Breaux|Theriot""")
 # Reserved example domains, so a sample pushed to a real account reaches no one.
-EMAIL_DOMAINS = _pool("example.com|example.com|example.net|example.org|mail.example.com")
+EMAIL_DOMAINS = _pool(
+    "example.com|example.com|example.net|example.org|mail.example.com"
+)
+# (spelling, separator): first.last, firstlast12, flast12, first_last12, First.Last12
+EMAIL_STYLES = ((0, "."), (0, ""), (1, ""), (0, "_"), (2, "."))
 EMAIL_STYLE_WEIGHTS = (0.2, 0.25, 0.2, 0.2, 0.15)
 
 # city | region | postal codes | country | weight | phone prefix: the area code, or
@@ -275,6 +279,16 @@ EXCHANGES = np.array([x for x in range(200, 1000) if x % 100 != 11 and x != 555]
 PHONE_KINDS = ("us_10", "us_11", "formatted", "international", "junk", "missing")
 US_PHONE_WEIGHTS = (0.72, 0.05, 0.09, 0.0, 0.02, 0.12)
 FOREIGN_PHONE_WEIGHTS = (0.0, 0.0, 0.0, 0.8, 0.0, 0.2)
+# The text before the area code, between it and the exchange, and before the line, for
+# us_10, us_11, the three formatted layouts, and international.
+PHONE_LAYOUTS = (
+    ("", "", ""),
+    ("1", "", ""),
+    ("(", ") ", "-"),
+    ("", ".", "."),
+    ("", "-", "-"),
+    ("", "", ""),
+)
 
 AMOUNT_PRESETS = (5, 10, 15, 20, 25, 35, 50, 75, 100, 150, 200, 250, 500, 1000, 2800)
 AMOUNT_WEIGHTS = (6, 12, 3, 6, 16, 3, 14, 3, 12, 2, 3, 5, 3, 1.5, 0.7)
@@ -303,57 +317,31 @@ https://charitablefoundation.example.org/|https://thibodeauxforlouisiana.example
 
 ANNIE_DOT_ID = "e1c0b789-81c5-489c-959f-e30ca6fa4c9a"
 
-COLUMNS = pl.Schema(
-    {
-        "submission_id": pl.String,
-        "created_at": pl.Datetime("ms", "UTC"),
-        "kind": pl.String,
-        "status": pl.String,
-        "amount": pl.Decimal(12, 2),
-        "fee": pl.Decimal(12, 2),
-        "net_amount": pl.Decimal(12, 2),
-        "recurring": pl.Boolean,
-        "frequency": pl.String,
-        "page_id": pl.String,
-        "page_name": pl.String,
-        "page_team": pl.String,
-        "team": pl.String,
-        "account_uid": pl.String,
-        "account_name": pl.String,
-        "donor_id": pl.Int64,
-        "first_name": pl.String,
-        "middle_name": pl.String,
-        "last_name": pl.String,
-        "email": pl.String,
-        "phone": pl.String,
-        "phone_kind": pl.String,
-        "address_line_1": pl.String,
-        "address_line_2": pl.String,
-        "city": pl.String,
-        "region": pl.String,
-        "postal_code": pl.String,
-        "country": pl.String,
-        "employer_name": pl.String,
-        "occupation": pl.String,
-        "utm_source": pl.String,
-        "utm_medium": pl.String,
-        "utm_campaign": pl.String,
-        "utm_term": pl.String,
-        "utm_content": pl.String,
-        "source_code": pl.String,
-        "referrer": pl.String,
-        "origin": pl.String,
-        "payment_source": pl.String,
-        "donation_id": pl.String,
-        "fund_id": pl.String,
-        "fund_name": pl.String,
-        "commitment_uid": pl.String,
-        "commitment_index": pl.Int32,
-        "custom_fields": pl.String,
-        "webhook_draw": pl.Float64,
-        "webhook_without_iso": pl.Boolean,
+
+def _schema(text: str) -> pl.Schema:
+    """A schema from `name:type` words; a word without a type is a string column."""
+    types: dict[str, pl.DataType] = {
+        "str": pl.String(),
+        "time": pl.Datetime("ms", "UTC"),
+        "money": pl.Decimal(12, 2),
+        "bool": pl.Boolean(),
+        "int": pl.Int64(),
+        "int32": pl.Int32(),
+        "float": pl.Float64(),
     }
-)
+    words = (word.partition(":") for word in text.split())
+    return pl.Schema({name: types[kind or "str"] for name, _, kind in words})
+
+
+COLUMNS = _schema("""
+submission_id created_at:time kind status amount:money fee:money net_amount:money
+recurring:bool frequency page_id page_name page_team team account_uid account_name
+donor_id:int first_name middle_name last_name email phone phone_kind address_line_1
+address_line_2 city region postal_code country employer_name occupation utm_source
+utm_medium utm_campaign utm_term utm_content source_code referrer origin payment_source
+donation_id fund_id fund_name commitment_uid commitment_index:int32 custom_fields
+webhook_draw:float webhook_without_iso:bool
+""")
 """The columns of `generate`'s frame. `page_team` is the page's tag (as in pages.csv),
 `team` what the submission itself carries (mostly null); `donor_id` and `phone_kind` are
 ground truth for tests; `custom_fields` is a JSON object as text. `webhook_draw` and
@@ -385,13 +373,13 @@ ANNIE_DOT: dict[str, Any] = {
     "origin": "hosted",
     "payment_source": "credit_card",
     "donation_id": "2b9c0e6a7d41f35e8a0c1",
-    "fund_id": FUNDS["general"][0],
-    "fund_name": FUNDS["general"][1],
+    "fund_id": FUNDS["main"][0],
+    "fund_name": FUNDS["main"][1],
     "custom_fields": "{}",
     "webhook_draw": 0.5,
     "webhook_without_iso": False,
 }
-"""The example on Anedot's Klaviyo integration page; its address line is not shown there."""
+"""The example on Anedot's Klaviyo integration page (which does not show its street)."""
 
 
 def generate(
@@ -405,7 +393,7 @@ def generate(
 ) -> pl.DataFrame:
     """Draw `n` submissions with the columns of `COLUMNS`, the same for the same seed.
 
-    Annie Dot's example (from 2023) is the first row unless `include_annie` is false; the
+    Annie Dot's example (from 2023) comes first unless `include_annie` is false; the
     others follow in time order over `days` days from `start`.
     """
     if n < 1 or days < 1:
@@ -456,40 +444,30 @@ def _names(rng: np.random.Generator, count: int) -> pl.DataFrame:
     """First, middle and last names, and an email address made from them."""
     first = rng.integers(0, len(FIRST_NAMES), size=count)
     last = rng.integers(0, len(LAST_NAMES), size=count)
-    draws = pl.DataFrame(
+    style = rng.choice(len(EMAIL_STYLES), size=count, p=_weights(EMAIL_STYLE_WEIGHTS))
+    number = pl.Series(rng.integers(1, 100, size=count)).cast(pl.String)
+
+    # Each style is a way of writing the parts: which spelling of the first and last
+    # name (lower case, initial, as written), the separator, and whether digits follow.
+    spelling = np.array([s[0] for s in EMAIL_STYLES])[style]
+    local = pl.concat_str(
+        _gather(_FIRST_SPELLINGS, first + spelling * len(FIRST_NAMES)),
+        _gather([s[1] for s in EMAIL_STYLES], style),
+        _gather(_LAST_SPELLINGS, last + (spelling == 2) * len(LAST_NAMES)),
+        pl.when(pl.lit(pl.Series(style > 0)))
+        .then(pl.lit(number))
+        .otherwise(pl.lit("")),
+        pl.lit("@"),
+        pl.lit(_draw(rng, EMAIL_DOMAINS, count)),
+    )
+    has_email = pl.lit(pl.Series(rng.random(count) >= NO_EMAIL_FRACTION))
+    return pl.DataFrame(
         {
             "first_name": _gather(FIRST_NAMES, first),
             "middle_name": _sometimes(rng, MIDDLE_NAMES, count, MIDDLE_NAME_FRACTION),
             "last_name": _gather(LAST_NAMES, last),
-            "first": _gather(_FIRST_FOLDED, first),
-            "last": _gather(_LAST_FOLDED, last),
-            "style": rng.choice(5, size=count, p=_weights(EMAIL_STYLE_WEIGHTS)),
-            "number": rng.integers(1, 100, size=count),
-            "domain": _draw(rng, EMAIL_DOMAINS, count),
-            "has_email": rng.random(count) >= NO_EMAIL_FRACTION,
         }
-    )
-
-    first_name, last_name = pl.col("first"), pl.col("last")
-    f, la, number = first_name.str.to_lowercase(), last_name.str.to_lowercase(), "number"
-    local = (
-        pl.when(pl.col("style") == 0)
-        .then(pl.concat_str(f, pl.lit("."), la))
-        .when(pl.col("style") == 1)
-        .then(pl.concat_str(f, la, number))
-        .when(pl.col("style") == 2)
-        .then(pl.concat_str(f.str.head(1), la, number))
-        .when(pl.col("style") == 3)
-        .then(pl.concat_str(f, pl.lit("_"), la, number))
-        .otherwise(pl.concat_str(first_name, pl.lit("."), last_name, number))
-    )
-    email = pl.concat_str(local, pl.lit("@"), "domain")
-    return draws.select(
-        "first_name",
-        "middle_name",
-        "last_name",
-        email=pl.when("has_email").then(email),
-    )
+    ).with_columns(email=pl.when(has_email).then(local))
 
 
 def _folded(name: str) -> str:
@@ -498,8 +476,15 @@ def _folded(name: str) -> str:
     return "".join(c for c in decomposed if c.isascii() and c.isalnum())
 
 
-_FIRST_FOLDED = tuple(_folded(name) for name in FIRST_NAMES)
-_LAST_FOLDED = tuple(_folded(name) for name in LAST_NAMES)
+# Spellings 0: lower case, 1: initial, 2: as written (first names); 0 and 2 for last.
+_FIRST_SPELLINGS = (
+    [_folded(name).lower() for name in FIRST_NAMES]
+    + [_folded(name)[0].lower() for name in FIRST_NAMES]
+    + [_folded(name) for name in FIRST_NAMES]
+)
+_LAST_SPELLINGS = [_folded(n).lower() for n in LAST_NAMES] + [
+    _folded(n) for n in LAST_NAMES
+]
 
 
 def _addresses(rng: np.random.Generator, count: int) -> pl.DataFrame:
@@ -508,55 +493,57 @@ def _addresses(rng: np.random.Generator, count: int) -> pl.DataFrame:
     foreign = _PLACES["country"].to_numpy()[place] != "US"
     us_kind = rng.choice(len(PHONE_KINDS), size=count, p=_weights(US_PHONE_WEIGHTS))
     abroad = rng.choice(len(PHONE_KINDS), size=count, p=_weights(FOREIGN_PHONE_WEIGHTS))
-    draws = _PLACES[place].with_columns(
-        phone_kind=_gather(PHONE_KINDS, np.where(foreign, abroad, us_kind)),
-        house=pl.Series(rng.integers(100, 10000, size=count)).cast(pl.String),
-        street=pl.coalesce("street", pl.lit(_draw(rng, STREETS, count))),
-        unit=_sometimes(rng, UNITS, count, UNIT_FRACTION),
-        exchange=pl.Series(rng.choice(EXCHANGES, size=count)).cast(pl.String),
-        line=pl.Series(rng.integers(0, 10000, size=count)),
-        style=pl.Series(rng.integers(0, 3, size=count)),
-        junk=_draw(rng, JUNK_PHONES, count),
+    kind = np.where(foreign, abroad, us_kind)
+    places = _PLACES[place]
+    street = _draw(rng, STREETS, count).zip_with(
+        places["street"].is_null(), places["street"]
     )
+    house = pl.Series(rng.integers(100, 10000, size=count)).cast(pl.String)
 
-    return draws.select(
-        phone=_phone(),
-        phone_kind="phone_kind",
-        address_line_1=pl.concat_str("house", pl.lit(" "), "street"),
-        address_line_2="unit",
-        city="city",
-        region="region",
-        postal_code="postal_code",
-        country="country",
+    return pl.DataFrame(
+        {
+            "phone": _phones(rng, kind, places["prefix"]),
+            "phone_kind": _gather(PHONE_KINDS, kind),
+            "address_line_1": house + " " + street,
+            "address_line_2": _sometimes(rng, UNITS, count, UNIT_FRACTION),
+            **places.select("city", "region", "postal_code", "country").to_dict(),
+        }
     )
 
 
-def _phone() -> pl.Expr:
-    """The phone as typed: bare digits, formatted, international, junk, or none."""
-    kind, style, area, exchange = map(pl.col, ("phone_kind", "style", "prefix", "exchange"))
-    line = pl.col("line").cast(pl.String).str.zfill(4)
-    formatted = (
-        pl.when(style == 0)
-        .then(pl.concat_str(pl.lit("("), area, pl.lit(") "), exchange, pl.lit("-"), line))
-        .when(style == 1)
-        .then(pl.concat_str(area, pl.lit("."), exchange, pl.lit("."), line))
-        .otherwise(pl.concat_str(area, pl.lit("-"), exchange, pl.lit("-"), line))
+def _phones(rng: np.random.Generator, kind: Ints, prefix: pl.Series) -> pl.Series:
+    """Phones as typed: bare digits, formatted, international, junk, or none.
+
+    Each form is a layout of the same parts (area code, exchange, line); abroad the
+    prefix holds everything but the line, which stays under 1000 so UK numbers fall in
+    Ofcom's ranges reserved for fiction (020 7946 0xxx, 0161 496 0xxx).
+    """
+    count = len(kind)
+    layout = np.array([0, 1, 2, 5, 0, 0])[kind] + (kind == 2) * rng.integers(
+        0, 3, count
     )
-    # Abroad the line stays under 1000, which keeps the UK numbers inside Ofcom's
-    # ranges reserved for fiction (020 7946 0xxx, 0161 496 0xxx).
-    short_line = (pl.col("line") % 1000).cast(pl.String).str.zfill(4)
-    return (
-        pl.when(kind == "us_10")
-        .then(pl.concat_str(area, exchange, line))
-        .when(kind == "us_11")
-        .then(pl.concat_str(pl.lit("1"), area, exchange, line))
-        .when(kind == "formatted")
-        .then(formatted)
-        .when(kind == "international")
-        .then(pl.concat_str(area, short_line))
-        .when(kind == "junk")
-        .then(pl.col("junk"))
+    line = rng.integers(0, 10000, size=count)
+    line = np.where(kind == 3, line % 1000, line)
+    exchange = pl.Series(rng.choice(EXCHANGES, size=count)).cast(pl.String)
+
+    parts = [_gather([parts[i] for parts in PHONE_LAYOUTS], layout) for i in range(3)]
+    phone = pl.concat_str(
+        pl.lit(parts[0]),
+        pl.lit(prefix),
+        pl.lit(parts[1]),
+        pl.when(pl.lit(pl.Series(kind == 3)))
+        .then(pl.lit(""))
+        .otherwise(pl.lit(exchange)),
+        pl.lit(parts[2]),
+        pl.lit(pl.Series(line).cast(pl.String).str.zfill(4)),
     )
+    junk = pl.lit(_draw(rng, JUNK_PHONES, count))
+    return pl.select(
+        pl.when(pl.lit(pl.Series(kind == 4)))
+        .then(junk)
+        .when(pl.lit(pl.Series(kind != 5)))
+        .then(phone)
+    ).to_series()
 
 
 def _jobs(rng: np.random.Generator, count: int) -> pl.DataFrame:
@@ -591,7 +578,9 @@ def _strip_contact(people: pl.DataFrame, chosen: Ints) -> pl.DataFrame:
 def _gifts(rng: np.random.Generator, count: int, lead_fraction: float) -> pl.DataFrame:
     """Page, kind, money, recurrence and custom fields of each submission."""
     lead = rng.random(count) < lead_fraction
-    page = np.where(lead, _pick_page(rng, "lead", count), _pick_page(rng, "donation", count))
+    page = np.where(
+        lead, _pick_page(rng, "lead", count), _pick_page(rng, "donation", count)
+    )
     pages = _PAGE_FRAME[page]
     recurring = ~lead & (rng.random(count) < pages["recurring_share"].to_numpy())
     cents = _amount_cents(rng, count, recurring)
@@ -621,7 +610,10 @@ def _gifts(rng: np.random.Generator, count: int, lead_fraction: float) -> pl.Dat
         kind=pl.when(donation).then(pl.lit("donation")).otherwise(pl.lit("lead")),
         status=pl.when(donation).then("status").otherwise(pl.lit("completed")),
         **{column: pl.when(donation).then(column) for column in money},
-        **{column: pl.when(donation).then(column) for column in ("fund_id", "fund_name")},
+        **{
+            column: pl.when(donation).then(column)
+            for column in ("fund_id", "fund_name")
+        },
         recurring="recurring",
         frequency=pl.when(repeating)
         .then("frequency")
@@ -675,7 +667,7 @@ def _custom_fields(rng: np.random.Generator, page: Ints) -> pl.Series:
 def _times(
     rng: np.random.Generator, count: int, start: datetime, days: int
 ) -> pl.DataFrame:
-    """Creation times in order, by day and US-weighted hour, bursting before the deadline.
+    """Creation times in order, by day and US-weighted hour, with a deadline burst.
 
     Rows whose webhook leaves out `created_at_iso8601` get whole seconds, so the
     `created_at` that remains still carries the full time.
@@ -695,7 +687,9 @@ def _times(
     order = np.argsort(millis, kind="stable")
     epoch = int(start.timestamp() * 1000) + millis[order]
     created = pl.Series(epoch).cast(pl.Datetime("ms")).dt.replace_time_zone("UTC")
-    return pl.DataFrame({"created_at": created, "webhook_without_iso": without_iso[order]})
+    return pl.DataFrame(
+        {"created_at": created, "webhook_without_iso": without_iso[order]}
+    )
 
 
 def _marketing(rng: np.random.Generator, count: int) -> pl.DataFrame:
@@ -718,7 +712,7 @@ def _marketing(rng: np.random.Generator, count: int) -> pl.DataFrame:
 
 
 def _finish(rng: np.random.Generator, frame: pl.DataFrame) -> pl.DataFrame:
-    """Row quirks: a team on a few rows, no account uid on others, jobs on gifts only."""
+    """Row quirks: a team on a few rows, no account uid on some, jobs on gifts only."""
     with_team = pl.lit(pl.Series(rng.random(frame.height) < ROW_TEAM_FRACTION))
     no_uid = pl.lit(pl.Series(rng.random(frame.height) < MISSING_ACCOUNT_UID_FRACTION))
     donation = pl.col("kind") == "donation"
@@ -757,16 +751,22 @@ def _sometimes(
 
 
 def _choose(
-    rng: np.random.Generator, values: Sequence[int], weights: Sequence[float], count: int
+    rng: np.random.Generator,
+    values: Sequence[int],
+    weights: Sequence[float],
+    count: int,
 ) -> Ints:
     """`count` integers from a small weighted list."""
-    return np.asarray(values, np.int64)[rng.choice(len(values), count, p=_weights(weights))]
+    return np.asarray(values, np.int64)[
+        rng.choice(len(values), count, p=_weights(weights))
+    ]
 
 
 def _weights(weights: Sequence[float] | pl.Series) -> npt.NDArray[np.float64]:
     """Relative weights as probabilities."""
     array = np.asarray(weights, dtype=np.float64)
-    return array / array.sum()
+    probabilities: npt.NDArray[np.float64] = array / array.sum()
+    return probabilities
 
 
 def _dollars(cents: Ints) -> pl.Series:
@@ -780,8 +780,9 @@ _HEX_PAIRS = np.frombuffer("".join(f"{i:02x}" for i in range(256)).encode(), np.
 
 def _hex_chars(rng: np.random.Generator, count: int, width: int) -> npt.NDArray[Any]:
     """A (count, width) array of random lowercase hex characters, as ASCII bytes."""
-    raw = np.frombuffer(rng.bytes(count * ((width + 1) // 2)), dtype=np.uint8)
-    return _HEX_PAIRS[raw].view(np.uint8).reshape(count, -1)[:, :width]
+    pairs = (width + 1) // 2
+    raw = np.frombuffer(rng.bytes(count * pairs), dtype=np.uint8)
+    return _HEX_PAIRS[raw].view(np.uint8).reshape(count, 2 * pairs)[:, :width]
 
 
 def _uuids(rng: np.random.Generator, count: int) -> pl.Series:
@@ -799,7 +800,9 @@ def _strings(chars: npt.NDArray[Any]) -> pl.Series:
     """Rows of ASCII bytes as strings, through Arrow to avoid a Python loop."""
     count, width = chars.shape
     buffer = pa.py_buffer(np.ascontiguousarray(chars).tobytes())
-    array = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), count, [None, buffer])
+    array = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(width), count, [None, buffer]
+    )
     return pl.Series(pl.from_arrow(array)).cast(pl.Binary).cast(pl.String)
 
 
@@ -891,7 +894,7 @@ def _render(frame: pl.DataFrame, body: pl.Expr) -> pl.Series:
 
 
 def _write_lines(lines: pl.Series, path: Path) -> Path:
-    """Write one string per line; the CSV writer does it fast and, unquoted, verbatim."""
+    """Write one string per line; the CSV writer, never quoting, does it fast."""
     path.parent.mkdir(parents=True, exist_ok=True)
     lines.to_frame().write_csv(path, include_header=False, quote_style="never")
     return path
@@ -941,34 +944,17 @@ def _camel_object() -> pl.Expr:
     )
 
 
-# Payload keys and the frame columns they come from, in the order Anedot documents.
-_PAYLOAD_FIELDS = {
-    "first_name": "first_name",
-    "middle_name": "middle_name",
-    "last_name": "last_name",
-    "email": "email",
-    "phone": "phone",
-    "address_line_1": "address_line_1",
-    "address_line_2": "address_line_2",
+# Payload keys in the order Anedot documents them; a few differ from their column.
+_PAYLOAD_KEYS = _pool("""first_name|middle_name|last_name|email|phone|address_line_1|
+address_line_2|address_city|address_region|address_postal_code|address_country|
+employer_name|occupation|source_code|utm_source|utm_medium|utm_campaign|utm_term|
+utm_content|referrer|origin|source|status|frequency|commitment_uid|commitment_index""")
+_PAYLOAD_COLUMNS = {
     "address_city": "city",
     "address_region": "region",
     "address_postal_code": "postal_code",
     "address_country": "country",
-    "employer_name": "employer_name",
-    "occupation": "occupation",
-    "source_code": "source_code",
-    "utm_source": "utm_source",
-    "utm_medium": "utm_medium",
-    "utm_campaign": "utm_campaign",
-    "utm_term": "utm_term",
-    "utm_content": "utm_content",
-    "referrer": "referrer",
-    "origin": "origin",
     "source": "payment_source",
-    "status": "status",
-    "frequency": "frequency",
-    "commitment_uid": "commitment_uid",
-    "commitment_index": "commitment_index",
 }
 
 
@@ -1007,7 +993,7 @@ def _payload_members() -> list[pl.Expr]:
         pl.when(donation).then(money),
         _members(created_at=col("created_at").dt.strftime(_UTC_SECONDS)),
         pl.when(~col("webhook_without_iso")).then(iso_time),
-        *(_member_if_set(column, key) for key, column in _PAYLOAD_FIELDS.items()),
+        *(_member_if_set(_PAYLOAD_COLUMNS.get(key, key), key) for key in _PAYLOAD_KEYS),
         _members(recurring=recurring),
         _raw_member("custom_field_responses", "custom_fields"),
         _member_if_set("team", "team"),
@@ -1025,8 +1011,8 @@ def _donation_object() -> pl.Expr:
 
 def _members(**fields: pl.Expr) -> pl.Expr:
     """`"key":value,...` without braces, ready to splice into an object."""
-    encoded = pl.struct(**fields).struct.json_encode()
-    return encoded.str.strip_prefix("{").str.strip_suffix("}")
+    encoded = pl.struct(*(value.alias(key) for key, value in fields.items()))
+    return encoded.struct.json_encode().str.strip_prefix("{").str.strip_suffix("}")
 
 
 def _member_if_set(column: str, key: str) -> pl.Expr:
@@ -1048,3 +1034,211 @@ def _joined(*members: pl.Expr) -> pl.Expr:
 def _object(*members: pl.Expr) -> pl.Expr:
     """A JSON object made of members."""
     return pl.concat_str(pl.lit("{"), _joined(*members), pl.lit("}"))
+
+
+# One bad line of each kind: (kind, outcome, reason, field the reason is about).
+BAD_LINES = (
+    ("truncated", "quarantined", "invalid_json", None),
+    ("empty", "skipped", "empty_line", None),
+    ("no_id", "quarantined", "no_id", "id"),
+    ("numeric_id", "quarantined", "bad_id", "id"),
+    ("words_date", "quarantined", "bad_created_at", "createdAt"),
+    ("impossible_date", "quarantined", "bad_created_at", "createdAt"),
+    ("words_amount", "quarantined", "bad_amount", "amount"),
+    ("negative_amount", "quarantined", "negative_amount", "amount"),
+    ("array", "quarantined", "not_an_object", None),
+    ("number", "quarantined", "not_an_object", None),
+    ("duplicate", "duplicate", "duplicate_id", "id"),
+)
+
+
+def write_bad_rows(path: str | Path, *, seed: int = DEFAULT_SEED) -> Path:
+    """Write good camelCase rows mixed with one bad line of each kind in `BAD_LINES`.
+
+    Beside it, `<stem>.expected.json` says what ingest should do with each line
+    (1-based): "stored", "skipped", "duplicate" or "quarantined", with a reason.
+    """
+    frame = generate(
+        BAD_FILE_GOOD_ROWS + len(BAD_LINES),
+        seed=seed + BAD_ROWS_SEED_SHIFT,
+        include_annie=False,
+    )
+    rows = _render(frame, _camel_object()).to_list()
+    good, spare = rows[:BAD_FILE_GOOD_ROWS], rows[BAD_FILE_GOOD_ROWS:]
+    entries = [_good_entry(line) for line in good]
+    entries += [
+        _bad_entry(spec, row, good[0])
+        for spec, row in zip(BAD_LINES, spare, strict=True)
+    ]
+
+    # The first and last lines stay good: the duplicate then always has an earlier
+    # original, and the empty line is never mistaken for the file's final newline.
+    middle = entries[1 : BAD_FILE_GOOD_ROWS - 1] + entries[BAD_FILE_GOOD_ROWS:]
+    order = np.random.default_rng(seed).permutation(len(middle))
+    ordered = [entries[0], *(middle[i] for i in order), entries[BAD_FILE_GOOD_ROWS - 1]]
+    return _write_bad_rows(Path(path), ordered)
+
+
+def _good_entry(line: str) -> tuple[str, dict[str, Any]]:
+    """A line that should be stored, with what the expectations file says of it."""
+    return line, {"outcome": "stored", "id": json.loads(line)["id"]}
+
+
+def _bad_entry(
+    spec: tuple[str, str, str, str | None], line: str, original: str
+) -> tuple[str, dict[str, Any]]:
+    """A spoiled copy of a good row, with the outcome ingest should give it."""
+    kind, outcome, reason, field = spec
+    text = _spoiled(kind, json.loads(line), line, original)
+
+    expected: dict[str, Any] = {"outcome": outcome, "reason": reason}
+    if field is not None:
+        expected["field"] = field
+    if (submission_id := _readable_id(text)) is not None:
+        expected["id"] = submission_id
+    return text, expected
+
+
+def _readable_id(text: str) -> str | None:
+    """The submission id a line carries, if it is an object with a string id."""
+    try:
+        row = json.loads(text)
+    except ValueError:
+        return None
+    found = row.get("id") if isinstance(row, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _spoiled(kind: str, row: dict[str, Any], line: str, original: str) -> str:
+    """The text of one bad line."""
+    match kind:
+        case "truncated":
+            return line[: len(line) // 2]
+        case "empty":
+            return ""
+        case "array":
+            return json.dumps(["not", "an", "object"])
+        case "number":
+            return "42"
+        case "duplicate":
+            return original
+        case "no_id":
+            del row["id"]
+        case "numeric_id":
+            row["id"] = 12345
+        case "words_date":
+            row["createdAt"] = "yesterday"
+        case "impossible_date":
+            row["createdAt"] = "2026-02-30T10:00:00Z"
+        case "words_amount":
+            row |= {"kind": "donation", "amount": "twenty"}
+        case "negative_amount":
+            row |= {"kind": "donation", "amount": "-5.00"}
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+
+def _write_bad_rows(path: Path, entries: list[tuple[str, dict[str, Any]]]) -> Path:
+    """Write the lines and, beside them, the expectations: one line of JSON per line."""
+    outcomes = [expected["outcome"] for _, expected in entries]
+    counts = {o: outcomes.count(o) for o in ("stored", "duplicate", "quarantined")}
+    counts["skipped"] = outcomes.count("skipped")
+    described = [
+        json.dumps({"line": number, **expected})
+        for number, (_, expected) in enumerate(entries, 1)
+    ]
+    header = f'{{"file": {json.dumps(path.name)}, "counts": {json.dumps(counts)},'
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(text + "\n" for text, _ in entries), encoding="utf-8")
+    expected_path = path.with_name(f"{path.name.split('.')[0]}.expected.json")
+    body = "\n".join([header, ' "lines": [', "  " + ",\n  ".join(described), "]}\n"])
+    expected_path.write_text(body, encoding="utf-8")
+    return path
+
+
+def write_sample(
+    directory: str | Path, *, n: int = SAMPLE_SIZE, seed: int = DEFAULT_SEED
+) -> list[Path]:
+    """Write the sample folder: both shapes, a JSON array, pages, bad rows, a README."""
+    directory = Path(directory)
+    frame = generate(n, seed=seed)
+    written = [
+        write_camel_jsonl(frame, directory / "submissions.jsonl"),
+        write_webhook_jsonl(frame, directory / "webhooks.jsonl"),
+        write_camel_json(frame.head(JSON_ARRAY_ROWS), directory / "submissions.json"),
+        write_pages(directory / "pages.csv"),
+        write_bad_rows(directory / "bad_rows.jsonl", seed=seed),
+        directory / "bad_rows.expected.json",
+    ]
+
+    readme = directory / "README.md"
+    readme.write_text(_sample_readme(frame, n=n, seed=seed), encoding="utf-8")
+    return [*written, readme]
+
+
+def _sample_readme(frame: pl.DataFrame, *, n: int, seed: int) -> str:
+    """The sample folder's README, with the command that made it and what it holds."""
+    leads = frame.filter(pl.col("kind") == "lead").height
+    foreign = frame.filter(pl.col("country") != "US").height
+    return f"""# Sample Anedot submissions
+
+Made by `klaviyo_toolkit/sample.py`; do not edit by hand. `tests/test_sample.py` checks
+that these files equal what the generator writes now. To remake them:
+
+    python -m klaviyo_toolkit.sample data/sample --n {n} --seed {seed}
+
+| file | what it is |
+|---|---|
+| `submissions.jsonl` | {n} submissions as camelCase "submission raw data" |
+| `webhooks.jsonl` | the same {n} as webhook bodies, `{{"event", "payload"}}` or flat |
+| `submissions.json` | the first {JSON_ARRAY_ROWS} submissions as one JSON array |
+| `pages.csv` | the {len(PAGES)} Action Pages: `page_id,name,account,team` |
+| `bad_rows.jsonl` | {BAD_FILE_GOOD_ROWS} good rows and one bad line of each kind |
+| `bad_rows.expected.json` | what ingest should do with each line of `bad_rows.jsonl` |
+
+The first submission is Annie Dot's, the example on Anedot's Klaviyo integration page;
+the others run over {SPAN_DAYS} days from {BASE_TIME:%Y-%m-%d}, with a burst before the
+quarter's deadline. In all: {n - leads} donations (one-off and recurring, mostly
+completed) and {leads} leads, on the pages of {len(ACCOUNTS)} accounts and 2 teams;
+{foreign} from outside the US. Phones come bare, with a leading 1, formatted,
+international, as junk, or not at all. A few donors have no email, and a couple have
+neither email nor usable phone, so they cannot be sent. Some donors give more than once.
+
+Webhook payloads leave out keys that have no value. Where a row lacks an account uid,
+both files lack it; where a webhook lacks `created_at_iso8601`, the time has whole
+seconds, so both files still carry the same instant.
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m klaviyo_toolkit.sample DIR`: write a sample, or one large file."""
+    parser = argparse.ArgumentParser(
+        prog="python -m klaviyo_toolkit.sample",
+        description="Write generated Anedot submissions: the sample folder by default, "
+        "or only DIR/submissions.jsonl or DIR/webhooks.jsonl with --shape.",
+    )
+    parser.add_argument("dir", type=Path)
+    parser.add_argument("--n", type=int, default=SAMPLE_SIZE)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--shape", choices=("camel", "webhook"))
+    args = parser.parse_args(argv)
+    if args.n < 1:
+        parser.error("--n must be at least 1")
+
+    started = time.perf_counter()
+    if args.shape is None:
+        paths = write_sample(args.dir, n=args.n, seed=args.seed)
+    elif args.shape == "camel":
+        frame = generate(args.n, seed=args.seed)
+        paths = [write_camel_jsonl(frame, args.dir / "submissions.jsonl")]
+    else:
+        frame = generate(args.n, seed=args.seed)
+        paths = [write_webhook_jsonl(frame, args.dir / "webhooks.jsonl")]
+
+    elapsed = time.perf_counter() - started
+    print(f"wrote {', '.join(str(p) for p in paths)} in {elapsed:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -224,8 +224,7 @@ class Simulator:
         if self._thread is not None:
             raise RuntimeError("the simulator is already running")
 
-        # Binding here rather than in uvicorn gives the chosen port without asking it.
-        sock = socket.create_server((LOOPBACK, port))
+        sock = _bind_loopback(port)
         server = _ThreadedServer(_uvicorn_config(self, LOOPBACK, port))
         thread = threading.Thread(
             target=server.run_until_stopped,
@@ -588,6 +587,16 @@ def _uvicorn_config(app: Simulator, host: str, port: int) -> uvicorn.Config:
         timeout_keep_alive=KEEP_ALIVE,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
     )
+
+
+def _bind_loopback(port: int) -> socket.socket:
+    # Binding here rather than in uvicorn gives the chosen port without asking it. The
+    # protocol must be named: asyncio turns Nagle off only for IPPROTO_TCP sockets, and
+    # with it on, an answer's header and body writes wait ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOOPBACK, port))
+    return sock
 
 
 def _require_loopback(host: str) -> None:
