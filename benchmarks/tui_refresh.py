@@ -1,13 +1,15 @@
 """How long one klaviyo-tui refresh takes on a store with a million relay attempts.
 
-A refresh is what the app's poll worker runs every two seconds: `Source.overview` (the
-status of every integration, the newest attempts for the relay log, the header totals)
-and, with an integration's detail screen open, `Source.detail` too. The store is made
-with DuckDB SQL over `range()`, so building it takes seconds, not a Python loop.
+A refresh is what the app's poll worker runs every two seconds, `Source.live`: every
+integration's state and streak, the newest attempts for the relay log, the header
+totals and, with a detail screen open, its failures and attempts per minute. The counts
+(`Source.counts`: `Toolkit.status()` and the unsent backlog) are timed too; the app reads
+them only when the store changed and at most a fifth of the time (see `source.py`). The
+store is made with DuckDB SQL over `range()`, so building it takes seconds.
 
     python benchmarks/tui_refresh.py [--attempts N] [--runs N] [--db PATH]
 
-Target: under 100 ms per refresh (median).
+Target: under 100 ms per refresh (median of the live part).
 """
 
 from __future__ import annotations
@@ -95,19 +97,23 @@ def median_ms(step: Callable[[], object], runs: int) -> float:
 
 
 def measure(db: Path, runs: int) -> dict[str, float]:
+    """Median milliseconds of each kind of refresh."""
     source = Source(db)
     everything = LogFilter()
-
-    def main_screen() -> None:
-        source.overview(everything)
-
-    def detail_screen() -> None:
-        overview = source.overview(everything)
-        source.detail("bench-0", overview.status, now=NOW)
-
+    failed_only = LogFilter(integration="bench-1", outcome="failed")
     return {
-        "main screen": median_ms(main_screen, runs),
-        "detail screen open": median_ms(detail_screen, runs),
+        "refresh, main screen": median_ms(
+            lambda: source.live(everything, None, now=NOW), runs
+        ),
+        "refresh, log filtered": median_ms(
+            lambda: source.live(failed_only, None, now=NOW), runs
+        ),
+        "refresh, detail screen open": median_ms(
+            lambda: source.live(everything, "bench-0", now=NOW), runs
+        ),
+        "counts (only when changed)": median_ms(
+            lambda: source.counts("bench-0", now=NOW), max(3, runs // 3)
+        ),
     }
 
 
@@ -129,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         results = measure(db, args.runs)
 
     for name, ms in results.items():
-        print(f"one refresh, {name}: {ms:.1f} ms (median of {args.runs})")
-    worst = max(results.values())
-    print(f"target {TARGET_MS:.0f} ms: {'met' if worst < TARGET_MS else 'MISSED'}")
+        print(f"{name}: {ms:.1f} ms (median)")
+    worst = max(ms for name, ms in results.items() if name.startswith("refresh"))
+    print(f"target {TARGET_MS:.0f} ms per refresh: {'met' if worst < TARGET_MS else 'MISSED'}")
     return 0 if worst < TARGET_MS else 1
 
 

@@ -105,7 +105,7 @@ def _pick(camel: str, snake: str) -> str:
 
 
 def normalize_sql(lines: str) -> str:
-    """SQL over the relation `lines(source, line, text)` giving one row per input line.
+    """SQL over the relation `lines(source, line, raw_bytes)` giving one row per line.
 
     Each row has the normalized columns, plus `reason` and `field` (NULL when the row is
     good). Empty lines are dropped here: they are not submissions and not errors.
@@ -114,10 +114,14 @@ def normalize_sql(lines: str) -> str:
         f"{_pick(camel, snake)} AS {column}" for column, camel, snake in _TEXT_FIELDS
     )
     return f"""
-    WITH parsed AS (
+    WITH decoded AS (
+        SELECT source, line,
+               rtrim(try(decode(raw_bytes)), chr(13) || chr(10)) AS text
+        FROM {lines}
+    ), parsed AS (
         SELECT source, line, text,
                CASE WHEN text IS NOT NULL AND json_valid(text) THEN text::JSON END AS j
-        FROM {lines}
+        FROM decoded
         WHERE text IS NULL OR trim(text) <> ''
     ), shaped AS (
         SELECT *,

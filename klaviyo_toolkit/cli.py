@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -467,29 +468,29 @@ def cmd_status(args: argparse.Namespace) -> int:
             "No integrations yet: add one with 'klaviyo-toolkit integration add NAME --api-key-env VAR'."
         )
     table = Table(
-        "integration",
-        "state",
-        "streak",
-        "in scope",
-        "delivered",
-        "failed",
-        "rejected",
-        "unsent",
-        "last error",
-    )
+        "integration", "state", "streak", "in scope", "delivered", "failed",
+        "rejected", "unsent",
+    )  # fmt: skip
     for row in frame.iter_rows(named=True):
         table.add_row(
             row["name"],
-            _active(row),
+            "active" if row["active"] else "[red]inactive[/red]",
             f"{row['consecutive_failures']}/{row['failure_threshold']}",
             f"{row['in_scope']:,}",
             f"{row['delivered']:,}",
             f"{row['failed']:,}",
             f"{row['rejected']:,}",
             f"{row['unsent']:,}",
-            (row["last_error"] or "-")[:60],
         )
     out.print(table)
+    for row in frame.iter_rows(named=True):
+        if not row["active"]:
+            since = (row["inactive_since"] or "")[:16].replace("T", " ")
+            out.print(
+                f"{row['name']}: inactive since {since}: {row['inactive_reason']}"
+            )
+        elif row["last_error"]:
+            out.print(f"{row['name']}: last error: {row['last_error']}")
     return 0
 
 
@@ -655,8 +656,9 @@ def _print_push(report: PushReport) -> None:
         out.print(
             f"  fix the cause, then: klaviyo-toolkit integration reactivate {report.integration}"
         )
-    for failure in report.failures[:3]:
-        out.print(f"  failed {failure['submission_id']}: {failure['error']}")
+    errors = Counter(failure["error"] for failure in report.failures)
+    for error, count in errors.most_common(3):
+        out.print(f"  {count} x {error}")
 
 
 def _show_integration(

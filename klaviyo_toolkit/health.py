@@ -67,6 +67,8 @@ class Totals:
     """Submissions refused locally, never sent."""
     last_attempt_at: datetime | None
     """The newest attempt, or None when nothing was relayed yet."""
+    integrations_changed_at: datetime | None
+    """The last change to any integration (its settings or its relay state)."""
 
     @property
     def inactive(self) -> int:
@@ -86,13 +88,14 @@ def totals(store: Store) -> Totals:
                    count(*) FILTER (WHERE outcome = 'failed'),
                    count(*) FILTER (WHERE outcome = 'throttled'),
                    count(*) FILTER (WHERE outcome = 'rejected'),
-                   max(attempted_at)
+                   max(attempted_at),
+                   (SELECT max(updated_at) FROM integrations)
             FROM relay_attempts
             """
         ).fetchone()
     assert row is not None
     counts = [int(value) for value in row[:8]]
-    return Totals(*counts, last_attempt_at=row[8])
+    return Totals(*counts, last_attempt_at=row[8], integrations_changed_at=row[9])
 
 
 def attempts_per_minute(

@@ -201,18 +201,14 @@ def _json_document_chunks(path: Path) -> Iterator[pa.Table]:
 
 
 def _lines_table(source: str, lines: list[bytes], *, first_line: int) -> pa.Table:
-    """source, line number, text (NULL where the bytes are not UTF-8)."""
-    raw = pl.Series("raw", lines, dtype=pl.Binary)
-    frame = pl.DataFrame(
+    """source, line number, the raw bytes (decoded, or found not UTF-8, by the SQL)."""
+    return pa.table(
         {
-            "source": pl.Series([source], dtype=pl.String).extend_constant(
-                source, len(lines) - 1
-            ),
-            "line": pl.int_range(first_line, first_line + len(lines), eager=True),
-            "text": raw.cast(pl.String, strict=False).str.strip_chars_end("\r\n"),
+            "source": pa.array([source] * len(lines), pa.string()),
+            "line": pa.array(range(first_line, first_line + len(lines)), pa.int64()),
+            "raw_bytes": pa.array(lines, pa.binary()),
         }
     )
-    return frame.to_arrow()
 
 
 def _ingest_chunk(store: Store, chunk: pa.Table, report: FileReport) -> None:

@@ -191,7 +191,9 @@ def streaks_chart(frame: pl.DataFrame) -> alt.LayerChart:
         .mark_line(interpolate="step-after", point=True)
         .encode(
             x=alt.X(
-                "attempted_at:T", title="attempted at (UTC)", scale=alt.Scale(type="utc")
+                "attempted_at:T",
+                title="attempted at (UTC)",
+                scale=alt.Scale(type="utc"),
             ),
             y=alt.Y("streak:Q", title="failures in a row"),
             color=alt.Color("integration:N"),

@@ -443,9 +443,9 @@ class _Push:
         )
         self.progress.streak = self.gate.streak
         self.progress.stopped = self.gate.stopped
-        self._notify()
         if not self._follow_up(work, response, queue):
             self._done(work)
+        self._notify()
         await self._maybe_flush()
 
     def _done(self, work: _Work) -> None:

@@ -903,52 +903,54 @@ def _write_lines(lines: pl.Series, path: Path) -> Path:
 def _camel_object() -> pl.Expr:
     """The camelCase raw-data object, keys in the mapping table's order."""
     col = pl.col
-    return _object(
-        _members(
-            id=col("submission_id"),
-            createdAt=col("created_at").dt.strftime(_ISO_MILLIS),
-            kind=col("kind"),
-            amount=col("amount"),
-            status=col("status"),
-            recurring=col("recurring"),
-            frequency=col("frequency"),
-            actionPageId=col("page_id"),
-            actionPageName=col("page_name"),
+    fields = pl.struct(
+        id=col("submission_id"),
+        createdAt=col("created_at").dt.strftime(_ISO_MILLIS),
+        kind=col("kind"),
+        amount=col("amount"),
+        status=col("status"),
+        recurring=col("recurring"),
+        frequency=col("frequency"),
+        actionPageId=col("page_id"),
+        actionPageName=col("page_name"),
+        team=col("team"),
+        accountUid=col("account_uid"),
+        accountName=col("account_name"),
+        email=col("email"),
+        firstName=col("first_name"),
+        lastName=col("last_name"),
+        phone=col("phone"),
+        address=pl.struct(
+            line1=col("address_line_1"),
+            line2=col("address_line_2"),
+            city=col("city"),
+            region=col("region"),
+            postalCode=col("postal_code"),
+            country=col("country"),
         ),
-        _member_if_set("team", "team"),
-        _member_if_set("account_uid", "accountUid"),
-        _members(
-            accountName=col("account_name"),
-            email=col("email"),
-            firstName=col("first_name"),
-            lastName=col("last_name"),
-            phone=col("phone"),
-            address=pl.struct(
-                line1=col("address_line_1"),
-                line2=col("address_line_2"),
-                city=col("city"),
-                region=col("region"),
-                postalCode=col("postal_code"),
-                country=col("country"),
-            ),
-            utmCodes=pl.struct(
-                source=col("utm_source"),
-                medium=col("utm_medium"),
-                campaign=col("utm_campaign"),
-                term=col("utm_term"),
-                content=col("utm_content"),
-            ),
-            sourceCode=col("source_code"),
+        utmCodes=pl.struct(
+            source=col("utm_source"),
+            medium=col("utm_medium"),
+            campaign=col("utm_campaign"),
+            term=col("utm_term"),
+            content=col("utm_content"),
         ),
-        _raw_member("customFields", "custom_fields"),
+        sourceCode=col("source_code"),
     )
+    # Only these two keys are left out when empty; every other null stays, as in the
+    # integration page's example. Inside a JSON string a quote is always escaped, so
+    # the patterns can only match a member.
+    text = fields.struct.json_encode()
+    text = text.str.replace(',"team":null', "", literal=True)
+    text = text.str.replace(',"accountUid":null', "", literal=True)
+    return _with_raw_member(text, "customFields", "custom_fields")
 
 
 # Payload keys in the order Anedot documents them; a few differ from their column.
 _PAYLOAD_KEYS = _pool("""first_name|middle_name|last_name|email|phone|address_line_1|
 address_line_2|address_city|address_region|address_postal_code|address_country|
 employer_name|occupation|source_code|utm_source|utm_medium|utm_campaign|utm_term|
-utm_content|referrer|origin|source|status|frequency|commitment_uid|commitment_index""")
+utm_content|referrer|origin|source|status|frequency""")
 _PAYLOAD_COLUMNS = {
     "address_city": "city",
     "address_region": "region",
@@ -956,48 +958,52 @@ _PAYLOAD_COLUMNS = {
     "address_country": "country",
     "source": "payment_source",
 }
+# A member whose value is null. Inside a JSON string a quote is always escaped, so
+# this can only match a whole member, never text inside a value.
+_NULL_MEMBER = ',"[a-z0-9_]+":null'
 
 
 def _webhook_body(flat_fraction: float) -> pl.Expr:
     """`{"event", "payload"}`, or the payload's fields flat beside `event`."""
-    donation = pl.col("kind") == "donation"
     flat = pl.col("webhook_draw") < flat_fraction
     event = (
-        pl.when(donation)
+        pl.when(pl.col("kind") == "donation")
         .then(pl.lit('{"event":"donation_completed",'))
         .otherwise(pl.lit('{"event":"submission_created",'))
     )
     opening = pl.when(flat).then(pl.lit("")).otherwise(pl.lit('"payload":{'))
-    closing = pl.when(flat).then(pl.lit("}")).otherwise(pl.lit("}}"))
-    return pl.concat_str(event, opening, _joined(*_payload_members()), closing)
+    closing = pl.when(flat).then(pl.lit("")).otherwise(pl.lit("}"))
+    members = _payload().str.strip_prefix("{")
+    return pl.concat_str(event, opening, members, closing)
 
 
-def _payload_members() -> list[pl.Expr]:
+def _payload() -> pl.Expr:
     """The snake_case payload. Keys without a value are left out, not sent as null."""
     col = pl.col
     donation = col("kind") == "donation"
-    money = _members(
-        event_amount=col("amount"),
-        amount_in_dollars=col("amount"),
-        net_amount=col("net_amount"),
-    )
-    iso_time = _members(created_at_iso8601=col("created_at").dt.strftime(_ISO_MILLIS))
+    iso_time = col("created_at").dt.strftime(_ISO_MILLIS)
     # Anedot sends this boolean as the string "true" or "false".
     recurring = pl.when("recurring").then(pl.lit("true")).otherwise(pl.lit("false"))
-    return [
-        _members(submission_id=col("submission_id")),
-        pl.when(donation).then(_members(donation=_donation_object())),
-        _members(action_page_id=col("page_id"), action_page_name=col("page_name")),
-        _member_if_set("account_uid", "account_uid"),
-        _members(account_name=col("account_name")),
-        pl.when(donation).then(money),
-        _members(created_at=col("created_at").dt.strftime(_UTC_SECONDS)),
-        pl.when(~col("webhook_without_iso")).then(iso_time),
-        *(_member_if_set(_PAYLOAD_COLUMNS.get(key, key), key) for key in _PAYLOAD_KEYS),
-        _members(recurring=recurring),
-        _raw_member("custom_field_responses", "custom_fields"),
-        _member_if_set("team", "team"),
-    ]
+    fields = pl.struct(
+        col("submission_id"),
+        pl.when(donation).then(_donation_object()).alias("donation"),
+        col("page_id").alias("action_page_id"),
+        col("page_name").alias("action_page_name"),
+        "account_uid",
+        "account_name",
+        col("amount").alias("event_amount"),
+        col("amount").alias("amount_in_dollars"),
+        "net_amount",
+        col("created_at").dt.strftime(_UTC_SECONDS),
+        pl.when(~col("webhook_without_iso")).then(iso_time).alias("created_at_iso8601"),
+        *(col(_PAYLOAD_COLUMNS.get(key, key)).alias(key) for key in _PAYLOAD_KEYS),
+        recurring.alias("recurring"),
+        "commitment_uid",
+        "commitment_index",
+        "team",
+    )
+    text = fields.struct.json_encode().str.replace_all(_NULL_MEMBER, "")
+    return _with_raw_member(text, "custom_field_responses", "custom_fields")
 
 
 def _donation_object() -> pl.Expr:
@@ -1009,31 +1015,11 @@ def _donation_object() -> pl.Expr:
     )
 
 
-def _members(**fields: pl.Expr) -> pl.Expr:
-    """`"key":value,...` without braces, ready to splice into an object."""
-    encoded = pl.struct(*(value.alias(key) for key, value in fields.items()))
-    return encoded.struct.json_encode().str.strip_prefix("{").str.strip_suffix("}")
-
-
-def _member_if_set(column: str, key: str) -> pl.Expr:
-    """A one-key member, left out where the column is null."""
-    value = pl.col(column)
-    return pl.when(value.is_not_null()).then(_members(**{key: value}))
-
-
-def _raw_member(key: str, column: str) -> pl.Expr:
-    """A member whose value is already JSON text."""
-    return pl.concat_str(pl.lit(f'"{key}":'), pl.col(column))
-
-
-def _joined(*members: pl.Expr) -> pl.Expr:
-    """Members joined by commas; a null one drops out with its comma."""
-    return pl.concat_str(members, separator=",", ignore_nulls=True)
-
-
-def _object(*members: pl.Expr) -> pl.Expr:
-    """A JSON object made of members."""
-    return pl.concat_str(pl.lit("{"), _joined(*members), pl.lit("}"))
+def _with_raw_member(text: pl.Expr, key: str, column: str) -> pl.Expr:
+    """An encoded object with one more member at its end, whose value is JSON text."""
+    return pl.concat_str(
+        text.str.strip_suffix("}"), pl.lit(f',"{key}":'), pl.col(column), pl.lit("}")
+    )
 
 
 # One bad line of each kind: (kind, outcome, reason, field the reason is about).

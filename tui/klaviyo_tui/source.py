@@ -1,16 +1,25 @@
 """The TUI's one door to the store: what a refresh reads and what an action changes.
 
-Nothing here imports Textual, so the benchmark can time a refresh exactly as the app runs
-it. Every call opens the DuckDB file, does its work and closes it again (the toolkit's
-rule), and the app only ever calls these from thread workers.
+A refresh has two parts. The live part (integration states and streaks, the relay log,
+the header totals, an open detail's failures and attempts per minute) is cheap and read on
+every poll, so an integration that turns inactive shows at the next refresh. The counts
+(delivered, failed and unsent per integration, which `Toolkit.status()` works out per
+submission, and an open detail's unsent backlog) cost a pass over every attempt; they are
+read again only when the store has changed, and never so often that the TUI holds the file
+for more than a fifth of the time, so a push in another process is never starved.
+
+Nothing here imports Textual, so the benchmark times a refresh exactly as the app runs it.
+Every call opens the DuckDB file and closes it again; the app calls them from threads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import polars as pl
 
@@ -26,23 +35,31 @@ __all__ = [
     "LOG_ROWS",
     "OUTCOMES",
     "POLL_BUSY_TIMEOUT",
-    "Detail",
+    "Counts",
+    "CountsSchedule",
+    "Live",
     "LogFilter",
-    "Overview",
     "PushRequest",
     "ScopeChange",
     "Source",
+    "Watched",
     "is_busy",
 ]
 
 LOG_ROWS = 100
-"""Attempts shown in the relay log; the newest, so the query is a top-N, never a scan out."""
+"""Attempts shown in the relay log: the newest, so the query is a top-N, never a dump."""
 POLL_BUSY_TIMEOUT = 1.0
 """Seconds a refresh waits for a file another process holds before it says so; the next
-refresh tries again, so a short wait keeps the screen honest about what it shows."""
+refresh tries again, so a short wait keeps the screen honest about its age."""
+COUNTS_DUTY = 0.2
+"""The largest share of wall time the counts may hold the file."""
+COUNTS_MAX_AGE = 60.0
+"""Counts are read again at least this often (seconds), changed or not: a page's team
+can change scope without touching attempts or integrations."""
 OUTCOMES = ("delivered", "failed", "throttled", "rejected")
 
 Mode = Literal["unsent", "all"]
+Fingerprint = tuple[object, ...]
 
 
 @dataclass(frozen=True)
@@ -54,26 +71,81 @@ class LogFilter:
 
 
 @dataclass(frozen=True)
-class Overview:
-    """What the main screen shows, read in one refresh."""
+class Watched:
+    """The live part of an open detail screen."""
 
-    status: pl.DataFrame
-    """`Toolkit.status()`: one row per integration."""
-    log: pl.DataFrame
-    """The newest attempts that pass the log filter, newest first."""
-    totals: health.Totals
+    integration: Integration
+    failures: pl.DataFrame
+    per_minute: pl.DataFrame
 
 
 @dataclass(frozen=True)
-class Detail:
-    """What the detail screen shows of one integration."""
+class Live:
+    """What every refresh reads."""
 
-    integration: Integration
-    status: dict[str, Any]
-    """The integration's row of `Toolkit.status()` (counts, streak, key hint)."""
-    failures: pl.DataFrame
-    per_minute: pl.DataFrame
-    backlog: pl.DataFrame
+    integrations: tuple[Integration, ...]
+    totals: health.Totals
+    log: pl.DataFrame
+    watched: Watched | None
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        """Changes whenever the counts may have changed."""
+        t = self.totals
+        return (t.integrations, t.submissions, t.attempts, t.integrations_changed_at)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What a refresh reads only when the store changed."""
+
+    status: pl.DataFrame
+    """`Toolkit.status()`: one row per integration."""
+    watched: str | None
+    backlog: pl.DataFrame | None
+    """The watched integration's unsent submissions by day."""
+    read_at: datetime
+
+    def row(self, name: str) -> dict[str, object] | None:
+        rows = self.status.filter(pl.col("name") == name).to_dicts()
+        return rows[0] if rows else None
+
+
+class CountsSchedule:
+    """Decides when a refresh reads the counts again."""
+
+    def __init__(
+        self, *, duty: float = COUNTS_DUTY, max_age: float = COUNTS_MAX_AGE
+    ) -> None:
+        self.duty = duty
+        self.max_age = max_age
+        self._fingerprint: Fingerprint | None = None
+        self._watched: str | None = None
+        self._started = 0.0
+        self._took = 0.0
+
+    def due(
+        self, fingerprint: Fingerprint, watched: str | None, *, clock: float
+    ) -> bool:
+        """`clock` is monotonic seconds; a new detail screen is always due at once."""
+        if self._fingerprint is None or watched != self._watched:
+            return True
+        age = clock - self._started
+        if age < self._took / self.duty:
+            return False
+        return fingerprint != self._fingerprint or age >= self.max_age
+
+    def record(
+        self, fingerprint: Fingerprint, watched: str | None, *, started: float, took: float
+    ) -> None:
+        self._fingerprint = fingerprint
+        self._watched = watched
+        self._started = started
+        self._took = took
+
+    def forget(self) -> None:
+        """Make the next refresh read the counts (after an action, or on demand)."""
+        self._fingerprint = None
 
 
 @dataclass(frozen=True)
@@ -88,10 +160,10 @@ class PushRequest:
     def describe(self) -> str:
         what = "unsent submissions" if self.mode == "unsent" else "all submissions"
         if self.since is None and self.until is None:
-            span = "of any date"
-        else:
-            span = f"created {self.since or 'any time'} to {self.until or 'today'}"
-        return f"{what} {span} of {self.integration}"
+            return f"{what} of {self.integration}, of any date"
+        since = self.since or "the first day"
+        until = self.until or "today"
+        return f"{what} of {self.integration}, created {since} to {until}"
 
 
 @dataclass(frozen=True)
@@ -131,24 +203,42 @@ class Source:
     def path(self) -> Path:
         return self.reader.path
 
-    def overview(self, log_filter: LogFilter, *, log_rows: int = LOG_ROWS) -> Overview:
-        status = self.reader.status()
-        log = self.reader.attempts(
-            log_filter.integration, outcome=log_filter.outcome, limit=log_rows
-        )
-        return Overview(status=status, log=log, totals=health.totals(self.reader.store))
-
-    def detail(self, name: str, status: pl.DataFrame, *, now: datetime) -> Detail:
-        integration = self.reader.integration(name)
+    def live(self, log_filter: LogFilter, watched: str | None, *, now: datetime) -> Live:
         store = self.reader.store
-        rows = status.filter(pl.col("name") == name).to_dicts()
-        return Detail(
-            integration=integration,
-            status=rows[0] if rows else {},
-            failures=health.recent_failures(store, name),
-            per_minute=health.attempts_per_minute(store, name, until=now),
-            backlog=health.unsent_by_day(store, integration.settings),
-        )
+        with self._pinned():
+            integrations = tuple(self.reader.integrations())
+            totals = health.totals(store)
+            log = self.reader.attempts(
+                log_filter.integration, outcome=log_filter.outcome, limit=LOG_ROWS
+            )
+            detail = None
+            if watched is not None:
+                detail = Watched(
+                    integration=self.reader.integration(watched),
+                    failures=health.recent_failures(store, watched),
+                    per_minute=health.attempts_per_minute(store, watched, until=now),
+                )
+        return Live(integrations, totals, log, detail)
+
+    def counts(self, watched: str | None, *, now: datetime) -> Counts:
+        with self._pinned():
+            status = self.reader.status()
+            backlog = None
+            if watched is not None:
+                settings = self.reader.integration(watched).settings
+                backlog = health.unsent_by_day(self.reader.store, settings)
+        return Counts(status=status, watched=watched, backlog=backlog, read_at=now)
+
+    @contextmanager
+    def _pinned(self) -> Iterator[None]:
+        """Hold one connection while a refresh runs its queries.
+
+        Opening a DuckDB file costs tens of milliseconds, and while one connection is
+        open the toolkit's own (each query opens one) reuse the open database for free.
+        The file is still held only for the refresh, never between two.
+        """
+        with self.reader.store.connect():
+            yield
 
     def reactivate(self, name: str) -> Integration:
         return self.writer.reactivate(name)
