@@ -161,7 +161,7 @@ def _sent_value(body: Mapping[str, Any], path: str) -> Any:
     return node
 
 
-# Choosing submissions to preview --------------------------------------------------------
+# Choosing submissions to preview ------------------------------------------------------
 
 
 def find_submissions(
@@ -173,7 +173,7 @@ def find_submissions(
     ids: tuple[str, ...] | None = None,
     limit: int,
 ) -> pl.DataFrame:
-    """Stored submissions, oldest first, within an integration's scope when one is named.
+    """Stored submissions, oldest first, in an integration's scope when one is named.
 
     `search` matches each of its words against the id's start, the email, the name or
     (for four digits or more) the phone's digits; `ids` keeps only those submissions.
@@ -224,7 +224,7 @@ def showing(frame: pl.DataFrame, show: Showing) -> pl.DataFrame:
     return frame
 
 
-# Pushes ---------------------------------------------------------------------------------
+# Pushes -------------------------------------------------------------------------------
 
 
 def push_results(tk: Toolkit, push_id: str) -> pl.DataFrame:
@@ -253,7 +253,7 @@ def payment_statuses(tk: Toolkit) -> list[str]:
     return [row[0] for row in rows]
 
 
-# One donor ------------------------------------------------------------------------------
+# One donor ----------------------------------------------------------------------------
 
 
 def donor_frame(tk: Toolkit, email_or_phone: str) -> pl.DataFrame:
@@ -281,21 +281,25 @@ def donor_frame(tk: Toolkit, email_or_phone: str) -> pl.DataFrame:
         .join(outcomes, on=keys, how="left")
         .join(_in_scope(tk, ids), on=keys, how="left")
     )
-    return grid.with_columns(outcome=_outcome()).select(
-        "created_at",
-        "submission_id",
-        "kind",
-        "amount",
-        pl.col("status").alias("payment_status"),
-        "action_page_name",
-        "email",
-        "phone",
-        "integration",
-        "outcome",
-        pl.col("requests").fill_null(0),
-        "last_attempt_at",
-        "reason",
-    ).sort(["created_at", "integration"], descending=[True, False])
+    return (
+        grid.with_columns(outcome=_outcome())
+        .select(
+            "created_at",
+            "submission_id",
+            "kind",
+            "amount",
+            pl.col("status").alias("payment_status"),
+            "action_page_name",
+            "email",
+            "phone",
+            "integration",
+            "outcome",
+            pl.col("requests").fill_null(0),
+            "last_attempt_at",
+            "reason",
+        )
+        .sort(["created_at", "integration"], descending=[True, False])
+    )
 
 
 def _outcome() -> pl.Expr:
@@ -332,7 +336,7 @@ def _donor_submissions(tk: Toolkit, email_or_phone: str) -> pl.DataFrame:
             params=[digits[-7:]],
         ).pl()
 
-    # A valid number matches whatever its format; one that is not valid, digit for digit.
+    # A valid number matches in any format; one that is not valid, digit for digit.
     wanted = to_e164(text)
     if wanted is None:
         stored = candidates.get_column("phone").str.replace_all(r"\D", "")

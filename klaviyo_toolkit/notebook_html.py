@@ -88,16 +88,14 @@ def frame_html(frame: pl.DataFrame, *, title: str) -> str:
     )
     more = frame.height - SHOWN_ROWS
     tail = f"<i>{more} more rows in the frame</i>" if more > 0 else ""
-    return styled(
-        f"<h4>{escape(title)}</h4><table><tr>{head}</tr>{rows}</table>{tail}"
-    )
+    return styled(f"<h4>{escape(title)}</h4><table><tr>{head}</tr>{rows}</table>{tail}")
 
 
-# Mapping preview ------------------------------------------------------------------------
+# Mapping preview ----------------------------------------------------------------------
 
 
 def header_html(row: Mapping[str, Any]) -> str:
-    """Who and what the submission is, why Klaviyo would refuse it, the mapping's notes."""
+    """What the submission is, why Klaviyo would refuse it, and the mapping's notes."""
     facts = [
         f"<b>{escape(row['submission_id'])}</b>",
         escape(row["kind"]),
@@ -118,7 +116,9 @@ def header_html(row: Mapping[str, Any]) -> str:
 
 def changes_html(changes: pl.DataFrame) -> str:
     """The mapping rows, each highlighted by what it did to this submission."""
-    head = "<tr><th>Anedot</th><th>value</th><th>Klaviyo</th><th>sent</th><th></th></tr>"
+    head = (
+        "<tr><th>Anedot</th><th>value</th><th>Klaviyo</th><th>sent</th><th></th></tr>"
+    )
     rows = [
         f"<tr class='kt-{escape(r['change'])}' title='{escape(r['transform'])}'>"
         f"<td>{escape(r['anedot'])}</td><td>{escape(r['value'])}</td>"
@@ -135,7 +135,7 @@ def body_html(row: Mapping[str, Any]) -> str:
     return pretty_json(row["body"])
 
 
-# Push panel -----------------------------------------------------------------------------
+# Push panel ---------------------------------------------------------------------------
 
 
 def report_html(report: PushReport, results: pl.DataFrame) -> str:
@@ -176,7 +176,7 @@ def state_html(found: Integration) -> str:
     return styled(state)
 
 
-# Donor history --------------------------------------------------------------------------
+# Donor history ------------------------------------------------------------------------
 
 
 def donor_summary_html(submissions: pl.DataFrame) -> str:

@@ -1,11 +1,11 @@
-"""Relay-health plots for the notebook face: small frames from the store, charts from them.
+"""Relay-health plots for the notebook face: small frames from the store, then charts.
 
 Each plot is two functions: one reads an aggregate frame from the store (never the
-attempts themselves, so a store with a million attempts answers at once), the other turns
-that frame into an altair chart. Splitting them lets a notebook reshape a frame before
-drawing it, and lets tests check both without a browser. The charts are plain altair
-objects: they render in JupyterLab, and `chart.save("health.png")` or `.save("x.html")`
-exports them (PNG through vl-convert).
+attempts themselves, so a store with a million attempts answers at once), the other
+turns that frame into an altair chart. Splitting them lets a notebook reshape a frame
+before drawing it, and lets tests check both without a browser. The charts are plain
+altair objects: they render in JupyterLab, and `chart.save("health.png")` or
+`.save("health.html")` exports them (PNG through vl-convert).
 
 This module draws; it does not import ipywidgets. `klaviyo_toolkit.notebook` wraps the
 charts in a widget.
@@ -14,6 +14,7 @@ charts in a widget.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import altair as alt
 import polars as pl
@@ -43,29 +44,36 @@ BACKLOG_DAYS = 366
 CHART_WIDTH = 560
 
 _UNITS = (("second", 1), ("minute", 60), ("hour", 3_600), ("day", 86_400))
-_TIME_UNITS = {
+# Vega-Lite time units that make a bar as wide as its bucket.
+_TIME_UNITS: dict[str, Any] = {
     "second": "utcyearmonthdatehoursminutesseconds",
     "minute": "utcyearmonthdatehoursminutes",
     "hour": "utcyearmonthdatehours",
     "day": "utcyearmonthdate",
 }
 
-ATTEMPTS_SCHEMA = {
-    "bucket": pl.Datetime("us", "UTC"),
-    "integration": pl.String,
-    "outcome": pl.String,
-    "attempts": pl.Int64,
-    "unit": pl.String,
-}
-STREAKS_SCHEMA = {
-    "integration": pl.String,
-    "attempted_at": pl.Datetime("us", "UTC"),
-    "push_id": pl.String,
-    "outcome": pl.String,
-    "streak": pl.Int64,
-    "threshold": pl.Int64,
-}
-BACKLOG_SCHEMA = {"integration": pl.String, "day": pl.Date, "unsent": pl.Int64}
+ATTEMPTS_SCHEMA = pl.Schema(
+    {
+        "bucket": pl.Datetime("us", "UTC"),
+        "integration": pl.String(),
+        "outcome": pl.String(),
+        "attempts": pl.Int64(),
+        "unit": pl.String(),
+    }
+)
+STREAKS_SCHEMA = pl.Schema(
+    {
+        "integration": pl.String(),
+        "attempted_at": pl.Datetime("us", "UTC"),
+        "push_id": pl.String(),
+        "outcome": pl.String(),
+        "streak": pl.Int64(),
+        "threshold": pl.Int64(),
+    }
+)
+BACKLOG_SCHEMA = pl.Schema(
+    {"integration": pl.String(), "day": pl.Date(), "unsent": pl.Int64()}
+)
 
 
 def attempts_over_time(
@@ -88,14 +96,14 @@ def attempts_over_time(
         if chosen not in dict(_UNITS):
             raise ValueError(f"unit must be one of {', '.join(dict(_UNITS))}")
 
-        frame = con.sql(
+        frame: pl.DataFrame = con.sql(
             f"""SELECT date_trunc('{chosen}', attempted_at) AS bucket, integration,
                        outcome, count(*) AS attempts, '{chosen}' AS unit
                 FROM relay_attempts {where}
                 GROUP BY ALL ORDER BY bucket, integration, outcome""",
             params=params,
         ).pl()
-    return frame.cast(ATTEMPTS_SCHEMA)  # type: ignore[arg-type]
+    return frame.cast(ATTEMPTS_SCHEMA)
 
 
 def attempts_chart(frame: pl.DataFrame) -> alt.Chart:
@@ -106,7 +114,7 @@ def attempts_chart(frame: pl.DataFrame) -> alt.Chart:
     """
     unit = frame.get_column("unit")[0] if frame.height else "minute"
     time_unit = _TIME_UNITS[unit]
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame, title=f"Relay attempts by outcome, per {unit}")
         .mark_bar()
         .encode(
@@ -124,6 +132,7 @@ def attempts_chart(frame: pl.DataFrame) -> alt.Chart:
         .properties(width=CHART_WIDTH, height=110)
         .resolve_scale(y="independent")
     )
+    return chart
 
 
 def failure_streaks(tk: Toolkit, *, integration: str | None = None) -> pl.DataFrame:
@@ -135,11 +144,12 @@ def failure_streaks(tk: Toolkit, *, integration: str | None = None) -> pl.DataFr
     """
     where, params = _integration_filter(integration, prefix="a.")
     with tk.store.connect() as con:
-        requests = con.sql(
+        requests: pl.DataFrame = con.sql(
             f"""
             WITH requests AS (
                 SELECT a.integration, a.request_id, any_value(a.push_id) AS push_id,
-                       min(a.attempted_at) AS attempted_at, any_value(a.outcome) AS outcome
+                       min(a.attempted_at) AS attempted_at,
+                       any_value(a.outcome) AS outcome
                 FROM relay_attempts a {where}
                 {"AND" if where else "WHERE"} a.outcome IN ('delivered', 'failed')
                 GROUP BY a.integration, a.request_id
@@ -163,9 +173,9 @@ def failure_streaks(tk: Toolkit, *, integration: str | None = None) -> pl.DataFr
 def _with_streaks(requests: pl.DataFrame) -> pl.DataFrame:
     """Count streaks in order; few rows reach here, as most requests succeed quietly.
 
-    An integration that reached its threshold sends nothing until someone reactivates it,
-    and that resets its streak. So a push that starts after the threshold was reached
-    starts from zero, although the reactivation itself is not an attempt.
+    An integration that reached its threshold sends nothing until someone reactivates
+    it, and that resets its streak. So a push that starts after the threshold was
+    reached starts from zero, although the reactivation itself is not an attempt.
     """
     streaks: list[int] = []
     current: dict[str, tuple[int, str | None]] = {}
@@ -180,11 +190,11 @@ def _with_streaks(requests: pl.DataFrame) -> pl.DataFrame:
         streaks.append(streak)
 
     with_streaks = requests.with_columns(streak=pl.Series(streaks, dtype=pl.Int64))
-    return with_streaks.select(list(STREAKS_SCHEMA)).cast(STREAKS_SCHEMA)  # type: ignore[arg-type]
+    return with_streaks.select(list(STREAKS_SCHEMA)).cast(STREAKS_SCHEMA)
 
 
 def streaks_chart(frame: pl.DataFrame) -> alt.LayerChart:
-    """Each integration's failure streak as a step line, its threshold as a dashed rule."""
+    """Each integration's failure streak as a step line, its threshold dashed."""
     thresholds = frame.group_by("integration").agg(pl.col("threshold").max())
     line = (
         alt.Chart(frame)
@@ -209,7 +219,8 @@ def streaks_chart(frame: pl.DataFrame) -> alt.LayerChart:
             tooltip=["integration:N", "threshold:Q"],
         )
     )
-    return alt.layer(line, rule).properties(
+    return alt.LayerChart(
+        layer=[line, rule],
         title="Failure streaks against the threshold (dashed: turns inactive)",
         width=CHART_WIDTH,
         height=180,
@@ -219,7 +230,7 @@ def streaks_chart(frame: pl.DataFrame) -> alt.LayerChart:
 def unsent_backlog(
     tk: Toolkit, *, integration: str | None = None, days: int = BACKLOG_DAYS
 ) -> pl.DataFrame:
-    """Per integration, in-scope submissions not delivered yet, by the day they were made."""
+    """Per integration, in-scope submissions not delivered yet, by creation day."""
     frames = [
         unsent_by_day(tk.store, found.settings, days=days).select(
             pl.lit(found.name).alias("integration"), "day", "unsent"
@@ -229,12 +240,12 @@ def unsent_backlog(
     ]
     if not frames:
         return pl.DataFrame(schema=BACKLOG_SCHEMA)
-    return pl.concat(frames).cast(BACKLOG_SCHEMA).sort("integration", "day")  # type: ignore[arg-type]
+    return pl.concat(frames).cast(BACKLOG_SCHEMA).sort("integration", "day")
 
 
 def backlog_chart(frame: pl.DataFrame) -> alt.Chart:
     """Bars of unsent submissions per creation day, one colour per integration."""
-    return (
+    chart: alt.Chart = (
         alt.Chart(frame, title="Unsent backlog by the day submissions were made")
         .mark_bar()
         .encode(
@@ -245,6 +256,7 @@ def backlog_chart(frame: pl.DataFrame) -> alt.Chart:
         )
         .properties(width=CHART_WIDTH, height=180)
     )
+    return chart
 
 
 def health_charts(

@@ -185,7 +185,9 @@ class Simulator:
             httpx.post(f"{sim.base_url}/api/events", ...)
             assert sim.unique_ids() == ["sub-1"]
 
-    Its record and counters are safe to read from any thread while it serves.
+    `speed` makes its `Clock` (60: a minute of Klaviyo's windows per real second);
+    `clock` shares one with a client instead. Its record and counters are safe to read
+    from any thread while it serves.
     """
 
     def __init__(
@@ -542,6 +544,7 @@ class _ThreadedServer(uvicorn.Server):
         try:
             self.run(sockets=[sock])
         finally:
+            sock.close()
             self.ready.set()
 
 
