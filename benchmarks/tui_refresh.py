@@ -2,10 +2,10 @@
 
 A refresh is what the app's poll worker runs every two seconds, `Source.live`: every
 integration's state and streak, the newest attempts for the relay log, the header
-totals and, with a detail screen open, its failures and attempts per minute. The counts
-(`Source.counts`: `Toolkit.status()` and the unsent backlog) are timed too; the app reads
-them only when the store changed and at most a fifth of the time (see `source.py`). The
-store is made with DuckDB SQL over `range()`, so building it takes seconds.
+totals and, with a detail screen open, its failures and attempts per minute. The
+counts (`Source.counts`: `Toolkit.status()` and the unsent backlog) are timed too; the
+app reads them only when the store changed, and at most a fifth of the time (see
+`source.py`). The store is made with DuckDB SQL over `range()`, in seconds.
 
     python benchmarks/tui_refresh.py [--attempts N] [--runs N] [--db PATH]
 
@@ -23,8 +23,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from klaviyo_toolkit import Toolkit
 from klaviyo_tui.source import LogFilter, Source
+
+from klaviyo_toolkit import Toolkit
 
 ATTEMPTS = 1_000_000
 SUBMISSIONS = 200_000
@@ -129,15 +130,15 @@ def main(argv: list[str] | None = None) -> int:
         if not db.exists():
             started = time.perf_counter()
             build_store(db, attempts=args.attempts)
-            print(
-                f"built {args.attempts:,} attempts in {time.perf_counter() - started:.1f} s"
-            )
+            took = time.perf_counter() - started
+            print(f"built {args.attempts:,} attempts in {took:.1f} s")
         results = measure(db, args.runs)
 
     for name, ms in results.items():
         print(f"{name}: {ms:.1f} ms (median)")
     worst = max(ms for name, ms in results.items() if name.startswith("refresh"))
-    print(f"target {TARGET_MS:.0f} ms per refresh: {'met' if worst < TARGET_MS else 'MISSED'}")
+    verdict = "met" if worst < TARGET_MS else "MISSED"
+    print(f"target {TARGET_MS:.0f} ms per refresh: {verdict}")
     return 0 if worst < TARGET_MS else 1
 
 

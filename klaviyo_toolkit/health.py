@@ -2,7 +2,7 @@
 
 The TUI runs these every couple of seconds and the notebook draws them, so each is one
 aggregate statement with a bound on what it returns: a store with a million attempts
-answers in milliseconds, and none of them ever loads the attempts themselves. Times go in
+answers in milliseconds, and none of them loads the attempts themselves. Times go in
 and come out timezone-aware (UTC); a face converts them for display.
 """
 
@@ -94,8 +94,20 @@ def totals(store: Store) -> Totals:
             """
         ).fetchone()
     assert row is not None
-    counts = [int(value) for value in row[:8]]
-    return Totals(*counts, last_attempt_at=row[8], integrations_changed_at=row[9])
+    integrations, active, submissions, attempts = (int(v) for v in row[:4])
+    delivered, failed, throttled, rejected = (int(v) for v in row[4:8])
+    return Totals(
+        integrations=integrations,
+        active=active,
+        submissions=submissions,
+        attempts=attempts,
+        delivered=delivered,
+        failed=failed,
+        throttled=throttled,
+        rejected=rejected,
+        last_attempt_at=row[8],
+        integrations_changed_at=row[9],
+    )
 
 
 def attempts_per_minute(
@@ -117,7 +129,7 @@ def attempts_per_minute(
     start = end - timedelta(minutes=minutes)
 
     with store.connect() as con:
-        return con.sql(
+        frame: pl.DataFrame = con.sql(
             """
             WITH counted AS (
                 SELECT date_trunc('minute', attempted_at) AS minute,
@@ -141,6 +153,7 @@ def attempts_per_minute(
             """,
             params={"name": integration, "start": start, "end": end},
         ).pl()
+    return frame
 
 
 def unsent_by_day(
@@ -149,7 +162,7 @@ def unsent_by_day(
     *,
     days: int = DEFAULT_BACKLOG_DAYS,
 ) -> pl.DataFrame:
-    """In-scope submissions with no delivered attempt, counted by the day they were made.
+    """In-scope submissions with no delivered attempt, counted by their day of creation.
 
     The newest `days` days that have any backlog, newest first (a `day` date and an
     `unsent` count). The day is the UTC day of the submission's creation, the same day
@@ -162,11 +175,12 @@ def unsent_by_day(
         ordered=False,
     )
     with store.connect() as con:
-        return con.sql(
+        frame: pl.DataFrame = con.sql(
             f"""SELECT day, count(*) AS unsent FROM ({inner})
                 GROUP BY day ORDER BY day DESC LIMIT ?""",
             params=[*params, days],
         ).pl()
+    return frame
 
 
 def recent_failures(
@@ -178,7 +192,7 @@ def recent_failures(
     operator whether a key was revoked, a body was refused or the service was down.
     """
     with store.connect() as con:
-        return con.sql(
+        frame: pl.DataFrame = con.sql(
             """
             SELECT attempted_at, submission_id, endpoint, http_status, error_code,
                    error_title, error_detail
@@ -189,6 +203,7 @@ def recent_failures(
             """,
             params=[integration, limit],
         ).pl()
+    return frame
 
 
 def _minute_floor(moment: datetime) -> datetime:

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from .anedot import NORMALIZED_COLUMNS, REASONS, normalize_sql
 from .errors import InputError
-from .store import Store, scalar
+from .store import CONNECTION_LOCK, Store, scalar
 
 __all__ = ["CHUNK_LINES", "FileReport", "IngestReport", "expand_paths", "ingest_files"]
 
@@ -255,14 +255,15 @@ def _ingest_chunk(store: Store, chunk: pa.Table, report: FileReport) -> None:
 
 
 def _normalize(chunk: pa.Table) -> pl.DataFrame:
-    """Run the normalizing SQL in a private in-memory database: no lock on the store."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("lines", chunk)
-        return con.sql(normalize_sql("lines")).pl()
-    finally:
-        con.close()
+    """Run the normalizing SQL in a private in-memory database: no lock on the store file."""
+    with CONNECTION_LOCK:
+        con = duckdb.connect()
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.register("lines", chunk)
+            return con.sql(normalize_sql("lines")).pl()
+        finally:
+            con.close()
 
 
 def _quarantine_rows(bad: pl.DataFrame) -> pl.DataFrame:

@@ -113,12 +113,13 @@ class Page:
     account: Account
     team: str | None
     kind: str
-    """"donation" for financial pages, "lead" for petitions and sign-ups."""
+    """Either "donation" (financial pages) or "lead" (petitions, sign-ups)."""
     weight: float
     """How often it is filled in, relative to the other pages of its kind."""
     fund: tuple[str, str] | None
     """(fund id, fund name) that its donations go to."""
     recurring_share: float
+    """The fraction of its donations that are recurring gifts."""
     custom_fields: tuple[CustomField, ...]
 
 

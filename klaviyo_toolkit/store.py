@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,14 @@ import duckdb
 
 from .errors import StoreBusy, StoreError
 
-__all__ = ["DEFAULT_BUSY_TIMEOUT", "DEFAULT_DB", "SCHEMA_VERSION", "Store", "scalar"]
+__all__ = [
+    "CONNECTION_LOCK",
+    "DEFAULT_BUSY_TIMEOUT",
+    "DEFAULT_DB",
+    "SCHEMA_VERSION",
+    "Store",
+    "scalar",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,12 @@ DEFAULT_DB = "klaviyo_toolkit.duckdb"
 DB_ENV = "KLAVIYO_TOOLKIT_DB"
 DEFAULT_BUSY_TIMEOUT = 15.0
 """Seconds to keep retrying a locked file; a push batch holds it for milliseconds."""
+
+# DuckDB builds a database instance when the first connection to a file opens and tears it
+# down when the last one closes; threads doing that at once in one process have been seen
+# to lose the instance's Arrow scan function. One lock per process keeps connection
+# lifetimes apart; each holds it for one short unit of work.
+CONNECTION_LOCK = threading.RLock()
 
 _FIRST_BACKOFF = 0.005
 _MAX_BACKOFF = 0.25
@@ -166,15 +180,16 @@ class Store:
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A fresh connection, closed on exit; the schema is brought up to date first."""
-        if not self._migrated:
-            self._migrate()
-        con = self._open()
-        try:
-            yield con
-        except duckdb.Error as error:
-            raise _translate(error, self.path) from error
-        finally:
-            con.close()
+        with CONNECTION_LOCK:
+            if not self._migrated:
+                self._migrate()
+            con = self._open()
+            try:
+                yield con
+            except duckdb.Error as error:
+                raise _translate(error, self.path) from error
+            finally:
+                con.close()
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -1,8 +1,8 @@
 """How values read on screen: times, counts, streaks and the dates an operator types.
 
-Plain functions with no Textual in them, so each rule is tested on its own. Every time is
-shown relative to the app's `now`, which tests freeze; the timezone of `now` is the one
-the screen speaks.
+Plain functions with no Textual in them, so each rule is tested on its own. Every time
+is shown relative to the app's `now`, which tests freeze; the timezone of `now` is the
+one the screen speaks.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def ago(moment: datetime | None, now: datetime) -> str:
 def count(value: object) -> str:
     """A count with thousands separators; an unknown count is a dash."""
     if value is None:
-        return "–"
+        return "-"
     return f"{int(str(value)):,}"
 
 
@@ -74,7 +74,7 @@ def short(text: str | None, width: int) -> str:
 
 
 def streak_cells(failures: int, threshold: int) -> tuple[int, int]:
-    """(filled, empty) cells of a streak bar: failures against the threshold, to scale."""
+    """(filled, empty) cells of a streak bar: failures against the threshold."""
     width = min(threshold, STREAK_WIDTH)
     if threshold <= 0:
         return (0, 0)
@@ -95,7 +95,8 @@ def parse_day(text: str, *, label: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise ValueError(
-            f"{label} {value!r} is not a date: write it as {DATE_HINT}, like 2026-03-01."
+            f"{label} {value!r} is not a date: write it as {DATE_HINT}, "
+            "like 2026-03-01."
         ) from None
 
 

@@ -33,7 +33,13 @@ __all__ = [
 ]
 
 Action = Literal[
-    "details", "reactivate", "pause", "push_unsent", "push_all", "edit_scope", "rotate_key"
+    "details",
+    "reactivate",
+    "pause",
+    "push_unsent",
+    "push_all",
+    "edit_scope",
+    "rotate_key",
 ]
 
 
@@ -62,10 +68,13 @@ class CountsLoaded(Message):
 class RefreshFailed(Message):
     """A refresh could not read the store; `busy` when another process held it."""
 
-    def __init__(self, text: str, *, busy: bool) -> None:
+    def __init__(
+        self, text: str, *, busy: bool, part: Literal["live", "counts"]
+    ) -> None:
         super().__init__()
         self.text = text
         self.busy = busy
+        self.part = part
 
 
 class PushStarted(Message):

@@ -1,15 +1,15 @@
 """The TUI's one door to the store: what a refresh reads and what an action changes.
 
-A refresh has two parts. The live part (integration states and streaks, the relay log,
-the header totals, an open detail's failures and attempts per minute) is cheap and read on
-every poll, so an integration that turns inactive shows at the next refresh. The counts
-(delivered, failed and unsent per integration, which `Toolkit.status()` works out per
-submission, and an open detail's unsent backlog) cost a pass over every attempt; they are
-read again only when the store has changed, and never so often that the TUI holds the file
-for more than a fifth of the time, so a push in another process is never starved.
+A refresh has two parts. The live part (integration states and streaks, the relay
+log, the header totals, an open detail's failures and attempts per minute) is cheap and
+read on every poll, so an integration that turns inactive shows at the next refresh.
+The counts (delivered, failed and unsent per integration, which `Toolkit.status()` works
+out per submission, and an open detail's unsent backlog) cost a pass over every
+attempt; they are read again only when the store has changed, and never so often that
+the TUI holds the file more than a fifth of the time, so other writers are not starved.
 
-Nothing here imports Textual, so the benchmark times a refresh exactly as the app runs it.
-Every call opens the DuckDB file and closes it again; the app calls them from threads.
+Nothing here imports Textual, so the benchmark times a refresh as the app runs it. Every
+call opens the DuckDB file and closes it again; the app calls them from threads.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 LOG_ROWS = 100
-"""Attempts shown in the relay log: the newest, so the query is a top-N, never a dump."""
+"""Attempts shown in the relay log: the newest, so the query is a top-N, not a dump."""
 POLL_BUSY_TIMEOUT = 1.0
 """Seconds a refresh waits for a file another process holds before it says so; the next
 refresh tries again, so a short wait keeps the screen honest about its age."""
@@ -136,7 +136,12 @@ class CountsSchedule:
         return fingerprint != self._fingerprint or age >= self.max_age
 
     def record(
-        self, fingerprint: Fingerprint, watched: str | None, *, started: float, took: float
+        self,
+        fingerprint: Fingerprint,
+        watched: str | None,
+        *,
+        started: float,
+        took: float,
     ) -> None:
         self._fingerprint = fingerprint
         self._watched = watched
@@ -193,8 +198,8 @@ class Source:
         poll_timeout: float = POLL_BUSY_TIMEOUT,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        # Reads give up quickly so that the screen can say the file is busy; actions wait
-        # as long as the toolkit does, because the operator asked for them.
+        # Reads give up quickly so that the screen can say the file is busy; actions
+        # wait as long as the toolkit does, because the operator asked for them.
         self.reader = Toolkit(db, busy_timeout=poll_timeout)
         self.writer = Toolkit(db)
         self.clock = clock
@@ -203,7 +208,9 @@ class Source:
     def path(self) -> Path:
         return self.reader.path
 
-    def live(self, log_filter: LogFilter, watched: str | None, *, now: datetime) -> Live:
+    def live(
+        self, log_filter: LogFilter, watched: str | None, *, now: datetime
+    ) -> Live:
         store = self.reader.store
         with self._pinned():
             integrations = tuple(self.reader.integrations())
@@ -211,10 +218,11 @@ class Source:
             log = self.reader.attempts(
                 log_filter.integration, outcome=log_filter.outcome, limit=LOG_ROWS
             )
+            found = {i.name: i for i in integrations}
             detail = None
-            if watched is not None:
+            if watched is not None and watched in found:
                 detail = Watched(
-                    integration=self.reader.integration(watched),
+                    integration=found[watched],
                     failures=health.recent_failures(store, watched),
                     per_minute=health.attempts_per_minute(store, watched, until=now),
                 )
@@ -224,7 +232,7 @@ class Source:
         with self._pinned():
             status = self.reader.status()
             backlog = None
-            if watched is not None:
+            if watched is not None and watched in status.get_column("name").to_list():
                 settings = self.reader.integration(watched).settings
                 backlog = health.unsent_by_day(self.reader.store, settings)
         return Counts(status=status, watched=watched, backlog=backlog, read_at=now)

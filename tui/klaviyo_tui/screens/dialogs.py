@@ -6,11 +6,11 @@ says what is wrong in one line under the fields; it closes only with a valid ans
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -31,7 +31,7 @@ T = TypeVar("T")
 class ConfirmScreen(ModalScreen[bool]):
     """Asks once before anything is sent or changed."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "confirm", "Yes"),
         Binding("n,escape", "cancel", "No"),
     ]
@@ -65,7 +65,7 @@ class ConfirmScreen(ModalScreen[bool]):
 class FormScreen(ModalScreen[T | None], Generic[T]):
     """A titled form with an error line; subclasses give the fields and the check."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     verb = "OK"
 
@@ -150,7 +150,9 @@ class ScopeForm(FormScreen[ScopeChange]):
     def fields(self) -> ComposeResult:
         s = self._settings
         yield Label("Pages: 'all' or Action Page ids separated by commas")
-        yield Input(value=",".join(s.pages) if s.pages is not None else "all", id="pages")
+        yield Input(
+            value=",".join(s.pages) if s.pages is not None else "all", id="pages"
+        )
         yield Label("Excluded pages: ids separated by commas, or empty")
         yield Input(value=",".join(s.excluded_pages), id="excluded")
         yield Label("Team: relay only pages of this team, or empty for any")
@@ -162,11 +164,13 @@ class ScopeForm(FormScreen[ScopeChange]):
             parse_page_ids(pages, what="page")
         excluded = self.value("excluded").strip()
         parse_page_ids(excluded, what="excluded page")
-        return ScopeChange(pages=pages or "all", excluded_pages=excluded, team=self.value("team"))
+        return ScopeChange(
+            pages=pages or "all", excluded_pages=excluded, team=self.value("team")
+        )
 
 
 class KeyForm(FormScreen[ApiKey]):
-    """A new private key, typed masked; the answer is an `ApiKey`, which prints masked."""
+    """A new private key, typed masked; the answer is an `ApiKey`, shown masked."""
 
     verb = "Next"
 

@@ -26,13 +26,16 @@ DETAIL_WIDTH = 70
 class ScopePanel(Static):
     """Scope, key and state of one integration; the key only ever as its hint."""
 
-    def show(self, integration: Integration, row: dict[str, object] | None, now: datetime) -> None:
+    def show(
+        self, integration: Integration, row: dict[str, object] | None, now: datetime
+    ) -> None:
         s = integration.settings
+        since = integration.inactive_since
         state = (
             "active"
             if integration.active
-            else f"inactive since {at(integration.inactive_since, now)}"
-            f" ({ago(integration.inactive_since, now)}): {integration.inactive_reason or ''}"
+            else f"inactive since {at(since, now)} ({ago(since, now)}): "
+            f"{integration.inactive_reason or 'no reason recorded'}"
         )
         lines = [
             ("State", state),
@@ -48,14 +51,11 @@ class ScopePanel(Static):
             ("Last error", integration.last_error or "none"),
         ]
         if row is not None:
-            lines.append(
-                (
-                    "Submissions",
-                    f"{count(row['in_scope'])} in scope · {count(row['delivered'])} "
-                    f"delivered · {count(row['failed'])} failed · "
-                    f"{count(row['rejected'])} rejected · {count(row['unsent'])} unsent",
-                )
+            figures = ("in_scope", "delivered", "failed", "rejected", "unsent")
+            summary = " · ".join(
+                f"{count(row[f])} {f.replace('_', ' ')}" for f in figures
             )
+            lines.append(("Submissions", summary))
         text = "\n".join(f"{name:>12}  {value}" for name, value in lines)
         self.update(Content(text))
 
@@ -92,7 +92,9 @@ class BacklogBars(Static):
             self.update(Content("counting…"))
             return
         if backlog.is_empty():
-            self.update(Content("Nothing unsent: every submission in scope was delivered."))
+            self.update(
+                Content("Nothing unsent: every submission in scope was delivered.")
+            )
             return
         rows = backlog.head(BACKLOG_DAYS).rows()
         widest = max(n for _, n in rows)
@@ -100,7 +102,9 @@ class BacklogBars(Static):
         for day, n in rows:
             cells = max(1, round(BAR_WIDTH * n / widest))
             text.append(f"{day}  ")
-            text.append("█" * cells, style=self.get_component_rich_style("backlog--bar"))
+            text.append(
+                "█" * cells, style=self.get_component_rich_style("backlog--bar")
+            )
             text.append(f" {count(n)}\n")
         shown = sum(n for _, n in rows)
         if isinstance(unsent, int) and unsent > shown:

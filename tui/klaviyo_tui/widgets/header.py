@@ -1,4 +1,4 @@
-"""The lines around the tables: totals, what the screen is waiting for, the empty state."""
+"""The lines around the tables: totals, the state of the store, the empty state."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from klaviyo_toolkit.health import Totals
 
 from ..format import at, count
 
-__all__ = ["EmptyState", "Notice", "SummaryLine"]
+__all__ = ["EmptyState", "Notice", "NoticeKind", "SummaryLine"]
+
+NoticeKind = Literal["busy", "error", "info"]
 
 EMPTY_TEXT = (
     "No integrations yet.\n\n"
@@ -45,7 +47,7 @@ class SummaryLine(Static):
 class Notice(Static):
     """One line about the store itself: busy, unreadable, or fine (then hidden)."""
 
-    def say(self, text: str, *, kind: Literal["busy", "error", "info"]) -> None:
+    def say(self, text: str, *, kind: NoticeKind) -> None:
         self.update(Content(text))
         self.set_classes(f"-{kind}")
         self.display = True

@@ -1,4 +1,4 @@
-"""The push panel: a progress bar and running counts while a push is on, hidden otherwise."""
+"""The push panel: a progress bar and running counts while a push runs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Label, ProgressBar
 
-from klaviyo_toolkit.relay import PushProgress, PushReport
+from klaviyo_toolkit.relay import PushProgress
 
 from ..format import count
 from ..source import PushRequest
@@ -36,9 +36,8 @@ class PushPanel(Horizontal):
         self.query_one(ProgressBar).update(total=progress.total, progress=progress.done)
         self._label("#push-counts", _counts(progress))
 
-    def finish(self, report: PushReport) -> None:
-        bar = self.query_one(ProgressBar)
-        bar.update(total=max(report.selected, 1), progress=max(report.selected, 1))
+    def finish(self) -> None:
+        """Hide until the next push; the result goes to a notification."""
         self.display = False
 
     def _label(self, selector: str, text: str) -> None:

@@ -71,7 +71,7 @@ class RelayLog(Vertical):
         )
 
     def offer(self, names: Iterable[str]) -> None:
-        """The integrations the filter can pick; the current pick stays if it still exists."""
+        """The integrations the filter offers; the current pick stays if it can."""
         offered = tuple(names)
         if offered == self._names:
             return
@@ -107,7 +107,7 @@ class RelayLog(Vertical):
             Text(at(moment, now) if isinstance(moment, datetime) else ""),
             Text(str(row["integration"])),
             Text(str(row["submission_id"])),
-            Text(str(status) if status is not None else "–", justify="right"),
+            Text(str(status) if status is not None else "-", justify="right"),
             Text(outcome, style=style),
             Text(short(error, ERROR_WIDTH)),
         ]
@@ -124,4 +124,9 @@ def _identity(attempts: pl.DataFrame) -> tuple[object, ...]:
     if attempts.is_empty():
         return (0,)
     first = attempts.row(0, named=True)
-    return (attempts.height, first["request_id"], first["submission_id"], first["outcome"])
+    return (
+        attempts.height,
+        first["request_id"],
+        first["submission_id"],
+        first["outcome"],
+    )

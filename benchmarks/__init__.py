@@ -1,0 +1,1 @@
+"""The performance suite: each script measures one case and records its figures."""

@@ -1,0 +1,87 @@
+"""What every benchmark shares: machine facts, medians, a simulator in its own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict[str, Any]:
+    """The facts a figure needs beside it to mean anything."""
+    import duckdb
+    import polars
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cores": os.cpu_count(),
+        "duckdb": duckdb.__version__,
+        "polars": polars.__version__,
+        "httpx": httpx.__version__,
+    }
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def simulator_process(*, speed: float, extra: tuple[str, ...] = ()) -> Iterator[str]:
+    """`klaviyo-toolkit simulate` in its own process (its own core), until the block ends."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "klaviyo_toolkit.cli", "simulate",
+        "--port", str(port), "--speed", str(speed), *extra,
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base_url, process)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def simulator_stats(base_url: str) -> dict[str, Any]:
+    return dict(httpx.get(f"{base_url}/_sim/stats", timeout=10).json())
+
+
+def _wait_until_up(base_url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the simulator exited at start")
+        try:
+            httpx.get(f"{base_url}/_sim/stats", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError("the simulator did not start within 30 s")
+
+
+def write_results(name: str, document: dict[str, Any]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), **document}, indent=2) + "\n")
+    return path
