@@ -3,15 +3,16 @@
 Anedot speaks of a submission in two ways:
 
 - the camelCase "submission raw data" that its Klaviyo mapping table is written against
-  (`id`, `createdAt`, `amount`, `address.postalCode`, `utmCodes.source`, `accountName`, ...);
+  (`id`, `createdAt`, `amount`, `address.postalCode`, `utmCodes.source`, `accountName`,
+  ...);
 - the snake_case webhook envelope `{"event": ..., "payload": {...}}`, sometimes with the
   payload's fields flat beside `event` (`submission_id`, `created_at`, `event_amount`,
   `address_postal_code`, `utm_source`, `account_name`, ...).
 
 Both become the columns of the `submissions` table. The work is one SQL statement over a
-table of raw lines, so a million lines are normalized by DuckDB's JSON functions rather than
-by a Python loop, and every line comes out either as a row or with the reason it cannot be
-one (`reason`, `field`), which the ingest step sends to quarantine.
+table of raw lines, so a million lines are normalized by DuckDB's JSON functions rather
+than by a Python loop, and every line comes out either as a row or with the reason it
+cannot be one (`reason`, `field`), which the ingest step sends to quarantine.
 """
 
 from __future__ import annotations
@@ -156,12 +157,14 @@ def normalize_sql(lines: str) -> str:
                try_cast(created_text AS TIMESTAMPTZ) AS created_at,
                try_cast(amount_text AS DECIMAL(18, 2)) AS amount,
                CASE WHEN recurring_text IN ('true', '1', 'yes') THEN true
-                    WHEN recurring_text IN ('false', '0', 'no') THEN false END AS recurring
+                    WHEN recurring_text IN ('false', '0', 'no') THEN false END AS
+                    recurring
         FROM fields
     ), judged AS (
         SELECT *,
                coalesce(kind_text, CASE
-                   WHEN event LIKE 'donation%' OR event LIKE 'commitment%' THEN 'donation'
+                   WHEN event LIKE 'donation%' OR event LIKE 'commitment%' THEN
+                   'donation'
                    WHEN amount_text IS NOT NULL THEN 'donation'
                    ELSE 'lead' END) AS kind,
                CASE

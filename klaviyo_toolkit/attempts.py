@@ -1,10 +1,11 @@
 """Relay attempts written as they happen, in small batches, with the integration's state.
 
-A push keeps results in memory for a fraction of a second at most: every `FLUSH_ROWS` rows
-or `FLUSH_SECONDS`, whichever comes first, the rows and the integration's streak go to the
-store in one short transaction, on a worker thread so that sending never waits for the disk.
-A crash therefore loses at most the requests in flight and the last fraction of a second,
-and `push --mode unsent` picks up the rest; `unique_id` makes any resend harmless.
+A push keeps results in memory for a fraction of a second at most: every `FLUSH_ROWS`
+rows or `FLUSH_SECONDS`, whichever comes first, the rows and the integration's streak go
+to the store in one short transaction, on a worker thread so that sending never waits
+for the disk. A crash therefore loses at most the requests in flight and the last
+fraction of a second, and `push --mode unsent` picks up the rest; `unique_id` makes any
+resend harmless.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """`klaviyo-toolkit`: a thin shell over `Toolkit`.
 
-Each command opens the toolkit, calls one method, and prints either a table for people or,
-with `--json`, one JSON document for scripts. A `ToolkitError` becomes one sentence on
-stderr and a non-zero exit; a traceback is kept for bugs, never for a user's mistake.
+Each command opens the toolkit, calls one method, and prints either a table for people
+or, with `--json`, one JSON document for scripts. A `ToolkitError` becomes one sentence
+on stderr and a non-zero exit; a traceback is kept for bugs, never for a user's mistake.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
 )
@@ -596,8 +596,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 class _progress_bar:
     """Rich progress bars on stderr, one per push, drawn from the first progress report.
 
-    Nothing is drawn when disabled (JSON output) or before a push really starts, so a push
-    refused at once prints its one error line and nothing else.
+    Nothing is drawn when disabled (JSON output) or before a push really starts, so a
+    push refused at once prints its one error line and nothing else.
     """
 
     def __init__(self, *, enabled: bool) -> None:

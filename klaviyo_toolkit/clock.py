@@ -1,8 +1,8 @@
 """The clock seam: real time, or time that runs faster for tests and benchmarks.
 
 The relay, its rate limiters and the simulator all read time through a `Clock`, so that
-Klaviyo's one-minute window can pass in a second of wall time while every component still
-agrees on what "a minute" is.
+Klaviyo's one-minute window can pass in a second of wall time while every component
+still agrees on what "a minute" is.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-__all__ = ["Clock", "SYSTEM_CLOCK"]
+__all__ = ["SYSTEM_CLOCK", "Clock"]
 
 
 class Clock:

@@ -3,8 +3,8 @@
 It is the README's first command, so it must work on a fresh checkout with no Klaviyo
 account: the simulator runs in a background thread on loopback and every key is made up.
 The three integrations show the product's three stories: one that relays a whole account
-(in bulk), one scoped to a team with exclusions (one event per request), and one whose key
-Klaviyo refuses, which turns inactive after five failed attempts in a row.
+(in bulk), one scoped to a team with exclusions (one event per request), and one whose
+key Klaviyo refuses, which turns inactive after five failed attempts in a row.
 """
 
 from __future__ import annotations

@@ -1,12 +1,14 @@
 """The one exception tree of klaviyo-toolkit.
 
-Every error the toolkit raises on purpose derives from `ToolkitError`, and its message is one
+Every error the toolkit raises on purpose derives from `ToolkitError`, and its message
+is one
 sentence a person can act on. Third-party errors (DuckDB, httpx, the filesystem) are
 translated where they enter, so none reaches a user raw::
 
     ToolkitError
     ├── ConfigError            a setting, filter or argument that cannot be used
-    │   ├── InvalidKey         not a Klaviyo private key (a public key, junk, a missing env var)
+    │   ├── InvalidKey         not a Klaviyo private key (a public key, junk, a missing
+    env var)
     │   └── InvalidScope       page ids, exclusions or a team that do not parse
     ├── NotFound               an integration (or other named thing) that does not exist
     ├── AlreadyExists          a name that is taken

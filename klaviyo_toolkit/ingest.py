@@ -1,9 +1,10 @@
 """Files and webhook bodies into the store, with bad rows sent to quarantine.
 
-A file is read as raw lines in chunks (or, for a `.json` document, as its items), each chunk
-is normalized by one DuckDB statement in memory (`anedot.normalize_sql`), and only then is
-the store opened, briefly, to insert the good rows, record the bad ones with their reasons,
-and count the ids it already had. One bad line never stops the rest of its file.
+A file is read as raw lines in chunks (or, for a `.json` document, as its items), each
+chunk is normalized by one DuckDB statement in memory (`anedot.normalize_sql`), and only
+then is the store opened, briefly, to insert the good rows, record the bad ones with
+their reasons, and count the ids it already had. One bad line never stops the rest of
+its file.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import glob
 import json
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ import pyarrow as pa
 
 from .anedot import NORMALIZED_COLUMNS, REASONS, normalize_sql
 from .errors import InputError
-from .store import CONNECTION_LOCK, Store, scalar
+from .store import CONNECTION_LOCK, Store, frame, scalar
 
 __all__ = ["CHUNK_LINES", "FileReport", "IngestReport", "expand_paths", "ingest_files"]
 
@@ -99,7 +101,7 @@ class IngestReport:
         }
 
 
-def expand_paths(patterns: Iterable[str | Path]) -> list[Path]:
+def expand_paths(patterns: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Paths and glob patterns to existing files, in the order given, each once."""
     found: list[Path] = []
     for pattern in patterns:
@@ -261,7 +263,7 @@ def _normalize(chunk: pa.Table) -> pl.DataFrame:
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.register("lines", chunk)
-            return con.sql(normalize_sql("lines")).pl()
+            return frame(con, normalize_sql("lines"))
         finally:
             con.close()
 
@@ -315,7 +317,8 @@ def _record_pages(con: duckdb.DuckDBPyConnection) -> None:
                         ELSE coalesce(excluded.team, action_pages.team) END,
             team_source = CASE WHEN action_pages.team_source IN ('import', 'manual')
                                THEN action_pages.team_source
-                               ELSE coalesce(excluded.team_source, action_pages.team_source)
+                               ELSE coalesce(excluded.team_source,
+                               action_pages.team_source)
                           END
         """
     )

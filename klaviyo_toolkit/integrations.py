@@ -1,8 +1,9 @@
 """Integrations in the store: their settings and their relay state.
 
-Settings are what a person chose (scope, key source, base URL); state is what relaying did to
-them (active or not, the failure streak, the last success and error). Both live in one row of
-`integrations`, and this module is the only one that reads or writes that table.
+Settings are what a person chose (scope, key source, base URL); state is what relaying
+did to them (active or not, the failure streak, the last success and error). Both live
+in one row of `integrations`, and this module is the only one that reads or writes that
+table.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The Klaviyo seam: an async httpx client for the two event endpoints.
 
-One pooled `httpx.AsyncClient` per integration, timeouts always set, one revision constant,
-and both of Klaviyo's rate-limit windows kept on the client side so that a push does not
-provoke storms of 429s. Every answer, and every transport failure, comes back as a
-`Response` with Klaviyo's error parsed into code, title and detail; nothing here raises on
-an HTTP status, and nothing here ever puts the key into a message.
+One pooled `httpx.AsyncClient` per integration, timeouts always set, one revision
+constant, and both of Klaviyo's rate-limit windows kept on the client side so that a
+push does not provoke storms of 429s. Every answer, and every transport failure, comes
+back as a `Response` with Klaviyo's error parsed into code, title and detail; nothing
+here raises on an HTTP status, and nothing here ever puts the key into a message.
 """
 
 from __future__ import annotations

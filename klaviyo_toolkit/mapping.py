@@ -1,15 +1,15 @@
 """Submissions to Klaviyo Create Event bodies: the mapping table as data, applied by polars.
 
-The table follows Anedot's own Klaviyo integration field for field (metric name, property
-keys, `unique_id` = submission id, `value` = amount x 100) and mends what Anedot's simplified
-body gets wrong against the real API: the JSON:API envelope, address parts inside
-`location`, phones in E.164, times in ISO 8601 with an offset, and absent profile attributes
-left out rather than sent as null.
+The table follows Anedot's own Klaviyo integration field for field (metric name,
+property keys, `unique_id` = submission id, `value` = amount x 100) and mends what
+Anedot's simplified body gets wrong against the real API: the JSON:API envelope, address
+parts inside `location`, phones in E.164, times in ISO 8601 with an offset, and absent
+profile attributes left out rather than sent as null.
 
 Bodies are assembled as JSON text by polars string expressions, column by column, so a
-million submissions map without a Python loop per row. Each row comes out as a single-event
-body (`body`) and as an item for the bulk endpoint (`bulk_item`), built from the same
-fragments so that the two can never disagree.
+million submissions map without a Python loop per row. Each row comes out as a
+single-event body (`body`) and as an item for the bulk endpoint (`bulk_item`), built
+from the same fragments so that the two can never disagree.
 """
 
 from __future__ import annotations
@@ -165,9 +165,9 @@ def map_submissions(
 ) -> pl.DataFrame:
     """One row per submission: `status` ('ok' or 'rejected'), `reason`, `notes`, `body`...
 
-    `body` is the `/api/events` request body and `bulk_item` the same event as an item of
-    `/api/event-bulk-create-jobs`; both are null for a rejected row, whose `reason` says why
-    it can never be sent as it is.
+    `body` is the `/api/events` request body and `bulk_item` the same event as an item
+    of `/api/event-bulk-create-jobs`; both are null for a rejected row, whose `reason`
+    says why it can never be sent as it is.
     """
     latest = (now or datetime.now(UTC)) + LATEST_AHEAD
     cleaned = _clean(submissions)

@@ -1,9 +1,10 @@
 """Action pages and their teams.
 
-Anedot tags pages, not submissions, with teams, and a submission rarely names its team; so a
-team-scoped integration needs to know each page's team. Pages are recorded as submissions
-arrive, and their teams come from a file (`pages import`) or a call (`set_page_team`); a
-team set that way is never overwritten by what a later submission says.
+Anedot tags pages, not submissions, with teams, and a submission rarely names its team;
+so a team-scoped integration needs to know each page's team. Pages are recorded as
+submissions arrive, and their teams come from a file (`pages import`) or a call
+(`set_page_team`); a team set that way is never overwritten by what a later submission
+says.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from .errors import InputError
-from .store import Store
+from .store import Store, frame
 
 __all__ = ["import_pages", "list_pages", "set_page_team"]
 
@@ -32,8 +33,10 @@ def import_pages(store: Store, path: str | Path) -> int:
                 """INSERT INTO action_pages VALUES (?, ?, ?, ?, ?, 'import')
                    ON CONFLICT (page_id) DO UPDATE SET
                      name = coalesce(excluded.name, action_pages.name),
-                     account_uid = coalesce(excluded.account_uid, action_pages.account_uid),
-                     account_name = coalesce(excluded.account_name, action_pages.account_name),
+                     account_uid = coalesce(excluded.account_uid,
+                     action_pages.account_uid),
+                     account_name = coalesce(excluded.account_name,
+                     action_pages.account_name),
                      team = excluded.team, team_source = 'import'""",
                 [
                     row["page_id"],
@@ -58,12 +61,14 @@ def set_page_team(store: Store, page_id: str, team: str | None) -> None:
 
 def list_pages(store: Store) -> pl.DataFrame:
     with store.connect() as con:
-        return con.sql(
+        return frame(
+            con,
             """SELECT p.page_id, p.name, p.account_name, p.team, p.team_source,
                       count(s.submission_id) AS submissions
-               FROM action_pages p LEFT JOIN submissions s ON s.action_page_id = p.page_id
-               GROUP BY ALL ORDER BY p.account_name, p.name"""
-        ).pl()
+               FROM action_pages p LEFT JOIN submissions s ON s.action_page_id =
+               p.page_id
+               GROUP BY ALL ORDER BY p.account_name, p.name""",
+        )
 
 
 def _read(path: Path) -> list[dict[str, Any]]:

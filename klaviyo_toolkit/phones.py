@@ -1,11 +1,12 @@
 """Phones to E.164, the only form Klaviyo accepts.
 
-Anedot keeps phones as people typed them, mostly ten bare digits. The `phonenumbers` library
-decides what a valid number is; calling it once per row costs tens of microseconds, too slow
-for a million rows. So North American numbers (nearly all of them) are checked with
-phonenumbers' own metadata patterns, compiled into polars expressions that run in Rust, and
-only the rest (international forms) go through `phonenumbers.parse` one distinct value at a
-time. A test checks that both paths agree with the library on random numbers.
+Anedot keeps phones as people typed them, mostly ten bare digits. The `phonenumbers`
+library decides what a valid number is; calling it once per row costs tens of
+microseconds, too slow for a million rows. So North American numbers (nearly all of
+them) are checked with phonenumbers' own metadata patterns, compiled into polars
+expressions that run in Rust, and only the rest (international forms) go through
+`phonenumbers.parse` one distinct value at a time. A test checks that both paths agree
+with the library on random numbers.
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ def _nanp_rules() -> tuple[tuple[str, str, str | None], ...]:
 def _nanp_e164(nationals: pl.DataFrame) -> pl.DataFrame:
     """`national` -> `e164` for the ten-digit numbers valid in some NANP region.
 
-    Regions are tried in phonenumbers' order, US first, and each takes only what the ones
-    before it left, so the common case costs two regex passes, not fifty.
+    Regions are tried in phonenumbers' order, US first, and each takes only what the
+    ones before it left, so the common case costs two regex passes, not fifty.
     """
     found: list[pl.DataFrame] = []
     pending = nationals
@@ -112,7 +113,8 @@ def normalize_phones(phones: pl.Series) -> pl.Series:
         .when((digits.str.len_chars() == 11) & digits.str.starts_with("1"))
         .then(digits.str.slice(1))
     )
-    # Letters or stray words mean the digits are not the whole story: let the library judge.
+    # Letters or stray words mean the digits are not the whole story: let the library
+    # judge.
     plain = trimmed.str.contains(r"^[\d\s().+\-/]+$")
 
     staged = distinct.with_columns(national=pl.when(plain).then(national))

@@ -1,9 +1,9 @@
 """Sliding-window rate limits, shared by the Klaviyo client and the simulator.
 
-Klaviyo counts requests per account in two windows at once: a burst window of one second and
-a steady window of one minute. A token bucket cannot express both without letting the first
-minute overshoot, so both sides keep a log of recent request times instead; the log is at most
-as long as the window's limit, a few thousand floats.
+Klaviyo counts requests per account in two windows at once: a burst window of one second
+and a steady window of one minute. A token bucket cannot express both without letting
+the first minute overshoot, so both sides keep a log of recent request times instead;
+the log is at most as long as the window's limit, a few thousand floats.
 """
 
 from __future__ import annotations

@@ -1,17 +1,19 @@
 """Pushes: scope, map, send, retry, record, and stop an integration that keeps failing.
 
 A push takes the submissions in an integration's scope (see `scope`), maps them chunk by
-chunk (see `mapping`), and sends them through one `KlaviyoClient`, one event per request or
-in bulk jobs. The `StreakGate` applies the five-failures rule under concurrency, the
-`AttemptLog` writes every attempt as it happens, and progress goes to a callback that the
-faces draw. Semantics, from Anedot's integration and Klaviyo's API:
+chunk (see `mapping`), and sends them through one `KlaviyoClient`, one event per request
+or in bulk jobs. The `StreakGate` applies the five-failures rule under concurrency, the
+`AttemptLog` writes every attempt as it happens, and progress goes to a callback that
+the faces draw. Semantics, from Anedot's integration and Klaviyo's API:
 
-- 2xx: delivered, and the streak resets. 429: wait `Retry-After` and send again; neither a
-  failure nor a success. Anything else (4xx, 5xx, timeout, dropped connection): failed, one
-  more in the streak; retried with backoff when a retry can help (no answer, 5xx).
-- At the threshold the integration turns inactive at once and no further request goes out.
-- A submission Klaviyo could never take (no email and no usable phone, a time out of range)
-  is `rejected` here, never sent, and never counted as a relay failure.
+- 2xx: delivered, and the streak resets. 429: wait `Retry-After` and send again; neither
+  a failure nor a success. Anything else (4xx, 5xx, timeout, dropped connection):
+  failed, one more in the streak; retried with backoff when a retry can help (no answer,
+  5xx).
+- At the threshold the integration turns inactive at once and no further request goes
+  out.
+- A submission Klaviyo could never take (no email and no usable phone, a time out of
+  range) is `rejected` here, never sent, and never counted as a relay failure.
 - A bulk request that Klaviyo refuses as invalid is split in halves until the bad events
   are alone, so one bad row never costs a thousand good ones.
 """
@@ -34,10 +36,10 @@ from .bulk import BulkBatch, bulk_batches
 from .clock import SYSTEM_CLOCK, Clock
 from .errors import IntegrationInactive
 from .integrations import Integration
-from .klaviyo import KlaviyoClient, Response
+from .klaviyo import DEFAULT_TIMEOUT, KlaviyoClient, Response
 from .mapping import map_submissions
 from .scope import Selection, scope_query
-from .store import Store
+from .store import Store, frame
 from .streak import StreakGate
 
 __all__ = [
@@ -212,7 +214,7 @@ async def run_push(
             base_url=integration.settings.base_url,
             clock=options.clock,
             transport=options.transport,
-            **({"timeout": options.timeout} if options.timeout else {}),
+            timeout=options.timeout or DEFAULT_TIMEOUT,
         )
         async with client:
             await push.send(ids, client)
@@ -234,13 +236,14 @@ def _select_ids(
 def _load_chunk(store: Store, ids: Sequence[str]) -> pl.DataFrame:
     with store.connect() as con:
         con.register("chunk_ids", pl.DataFrame({"id": list(ids)}).to_arrow())
-        frame = con.sql(
+        rows = frame(
+            con,
             f"""SELECT {MAPPING_COLUMNS} FROM submissions s
                 JOIN chunk_ids c ON c.id = s.submission_id
-                ORDER BY s.created_at, s.submission_id"""
-        ).pl()
+                ORDER BY s.created_at, s.submission_id""",
+        )
         con.unregister("chunk_ids")
-    return frame
+    return rows
 
 
 class _Push:
@@ -313,7 +316,8 @@ class _Push:
                 for _ in workers:
                     queue.put_nowait(None)
         except BaseExceptionGroup as group_error:
-            # One worker's error (the store gone, say) ends the push; raise it as itself.
+            # One worker's error (the store gone, say) ends the push; raise it as
+            # itself.
             raise group_error.exceptions[0] from None
         finally:
             await self.attempts.flush(self._state())
@@ -329,7 +333,9 @@ class _Push:
             report.not_sent = (
                 report.selected - report.delivered - report.failed - report.rejected
             )
-        still_failed = [(s, e) for s, e in self._failed.items() if s not in self._delivered]
+        still_failed = [
+            (s, e) for s, e in self._failed.items() if s not in self._delivered
+        ]
         report.failures = [
             {"submission_id": sid, "error": error}
             for sid, error in still_failed[:MAX_FAILURES_SAMPLE]
@@ -354,9 +360,9 @@ class _Push:
             yield await asyncio.to_thread(self._map_chunk, chunk)
 
     def _map_chunk(self, ids: Sequence[str]) -> pl.DataFrame:
-        frame = _load_chunk(self.store, ids)
+        loaded = _load_chunk(self.store, ids)
         return map_submissions(
-            frame, value_unit=self.settings.value_unit, backfill=self.options.backfill
+            loaded, value_unit=self.settings.value_unit, backfill=self.options.backfill
         )
 
     async def _produce(

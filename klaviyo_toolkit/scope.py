@@ -1,11 +1,11 @@
 """Which submissions an integration relays, and what it has done with them.
 
-Scope is Anedot's rule: the integration's pages (all by default), minus its excluded pages,
-within its team when it has one; a submission's team is its own or else its page's, from
-`action_pages`. A push narrows that further by mode (`unsent` or `all`), by a date range
-over the submission's creation time, and, from the notebook, by kind or payment status.
-Every value reaches DuckDB as a parameter, so a page id with quotes in it is matched as
-the literal text it is.
+Scope is Anedot's rule: the integration's pages (all by default), minus its excluded
+pages, within its team when it has one; a submission's team is its own or else its
+page's, from `action_pages`. A push narrows that further by mode (`unsent` or `all`), by
+a date range over the submission's creation time, and, from the notebook, by kind or
+payment status. Every value reaches DuckDB as a parameter, so a page id with quotes in
+it is matched as the literal text it is.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def parse_moment(
 ) -> datetime | None:
     """'2026-03-01' or an ISO date-time, in UTC; a bare date used as an end means its end.
 
-    With `end=True` a date names the whole day, so `--until 2026-03-31` includes March 31.
+    With `end=True` a date names the whole day, so `--until 2026-03-31` includes March
+    31.
     """
     if value is None or value == "":
         return None

@@ -1,7 +1,8 @@
 """Integration settings: scope, key checks and masking, base URL rules.
 
-Everything a person types about an integration passes through here first, so that a bad page
-list, a public key or a plain-http URL is refused in one sentence before it reaches the store.
+Everything a person types about an integration passes through here first, so that a bad
+page list, a public key or a plain-http URL is refused in one sentence before it reaches
+the store.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ _PAGE_ID = re.compile(r"[^\s,\x00-\x1f\x7f]{1,200}")
 class ApiKey:
     """A Klaviyo private key that shows itself only masked.
 
-    `str()`, `repr()` and f-strings all give `pk_...a1b2`; the full key comes out only through
-    `reveal()`, which the HTTP client calls when it builds the Authorization header.
+    `str()`, `repr()` and f-strings all give `pk_...a1b2`; the full key comes out only
+    through `reveal()`, which the HTTP client calls when it builds the Authorization
+    header.
     """
 
     __slots__ = ("_value",)

@@ -1,7 +1,7 @@
 """Read-side queries: the status of every integration, attempts, submissions.
 
-These are what the faces poll, so each is one statement over the store, cheap on a million
-attempts, and none holds the file longer than the query.
+These are what the faces poll, so each is one statement over the store, cheap on a
+million attempts, and none holds the file longer than the query.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import polars as pl
 
 from .integrations import Integration
 from .scope import Selection, scope_query
-from .store import Store
+from .store import Store, frame
 
 __all__ = ["attempt_counts", "integration_status", "recent_attempts"]
 
@@ -36,7 +36,8 @@ STATUS_SCHEMA = {
 def attempt_counts(store: Store) -> pl.DataFrame:
     """Per integration: distinct submissions delivered, failed (never delivered), rejected."""
     with store.connect() as con:
-        return con.sql(
+        return frame(
+            con,
             """
             WITH per_submission AS (
                 SELECT integration, submission_id,
@@ -50,8 +51,8 @@ def attempt_counts(store: Store) -> pl.DataFrame:
                    count(*) FILTER (WHERE failed AND NOT delivered) AS failed,
                    count(*) FILTER (WHERE rejected AND NOT delivered) AS rejected
             FROM per_submission GROUP BY integration
-            """
-        ).pl()
+            """,
+        )
 
 
 def integration_status(store: Store, integrations: list[Integration]) -> pl.DataFrame:
@@ -114,11 +115,13 @@ def recent_attempts(
         params.append(outcome)
     params.append(limit)
     with store.connect() as con:
-        return con.sql(
+        return frame(
+            con,
             f"""SELECT attempted_at, integration, submission_id, endpoint, mode, http_status,
-                       outcome, error_code, error_title, error_detail, duration_ms, push_id,
+                       outcome, error_code, error_title, error_detail, duration_ms,
+                       push_id,
                        request_id
                 FROM relay_attempts WHERE {" AND ".join(conditions)}
                 ORDER BY attempted_at DESC LIMIT ?""",
-            params=params,
-        ).pl()
+            params,
+        )

@@ -1,10 +1,10 @@
 """The DuckDB store: schema, migrations and short-lived connections.
 
-DuckDB lets one process hold a file read-write, and while it does, every other process is
-locked out, readers included. The TUI has to watch while a notebook or cron job pushes, so no
-part of the toolkit keeps a connection open: each unit of work (a batch of attempts, one poll)
-opens the file, runs its transaction and closes it. A lock conflict is retried with a short,
-bounded backoff, and only then surfaces as `StoreBusy`.
+DuckDB lets one process hold a file read-write, and while it does, every other process
+is locked out, readers included. The TUI has to watch while a notebook or cron job
+pushes, so no part of the toolkit keeps a connection open: each unit of work (a batch of
+attempts, one poll) opens the file, runs its transaction and closes it. A lock conflict
+is retried with a short, bounded backoff, and only then surfaces as `StoreBusy`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from .errors import StoreBusy, StoreError
 
@@ -29,6 +30,7 @@ __all__ = [
     "DEFAULT_DB",
     "SCHEMA_VERSION",
     "Store",
+    "frame",
     "scalar",
 ]
 
@@ -39,9 +41,9 @@ DB_ENV = "KLAVIYO_TOOLKIT_DB"
 DEFAULT_BUSY_TIMEOUT = 15.0
 """Seconds to keep retrying a locked file; a push batch holds it for milliseconds."""
 
-# DuckDB builds a database instance when the first connection to a file opens and tears it
-# down when the last one closes; threads doing that at once in one process have been seen
-# to lose the instance's Arrow scan function. One lock per process keeps connection
+# DuckDB builds a database instance when the first connection to a file opens and tears
+# it down when the last one closes; threads doing that at once in one process have been
+# seen to lose the instance's Arrow scan function. One lock per process keeps connection
 # lifetimes apart; each holds it for one short unit of work.
 CONNECTION_LOCK = threading.RLock()
 
@@ -85,7 +87,8 @@ _SUBMISSION_COLUMNS = """
     ingested_at TIMESTAMPTZ NOT NULL
 """
 
-# Each entry moves the file from version i to i + 1; never edit a released entry, append.
+# Each entry moves the file from version i to i + 1; never edit a released entry,
+# append.
 MIGRATIONS: tuple[str, ...] = (
     f"""
     CREATE TABLE submissions ({_SUBMISSION_COLUMNS});
@@ -151,9 +154,19 @@ def scalar(
     con: duckdb.DuckDBPyConnection, query: str, params: list[object] | None = None
 ) -> object:
     """The first value of the first row, or None; the result is read to its end, which
-    DuckDB wants before the connection does anything else."""
+    DuckDB wants before the connection does anything else.
+    """
     rows = con.execute(query, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+def frame(
+    con: duckdb.DuckDBPyConnection, query: str, params: list[object] | None = None
+) -> pl.DataFrame:
+    """A query's result as a polars frame (DuckDB 2 reads through a relation, `sql`)."""
+    result = con.sql(query, params=params or None).pl()
+    assert isinstance(result, pl.DataFrame)
+    return result
 
 
 def default_db_path() -> Path:

@@ -1,11 +1,11 @@
 """The failure-streak gate: Anedot's five-in-a-row rule, kept under concurrency.
 
-Every failed request adds one to the integration's streak and any success resets it; at the
-threshold the integration turns inactive and nothing more is sent for it. Sending many
-requests at once must not overshoot that rule, so the gate lets only one request out at a
-time while the streak is not zero (a probe, after an exponential, jittered pause) and opens
-to full concurrency again after a success. A push also starts with one probe, so a bad key
-costs exactly `threshold` requests however wide the push.
+Every failed request adds one to the integration's streak and any success resets it; at
+the threshold the integration turns inactive and nothing more is sent for it. Sending
+many requests at once must not overshoot that rule, so the gate lets only one request
+out at a time while the streak is not zero (a probe, after an exponential, jittered
+pause) and opens to full concurrency again after a success. A push also starts with one
+probe, so a bad key costs exactly `threshold` requests however wide the push.
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ class StreakGate:
 
     def _backoff(self) -> float:
         """Exponential in the streak, with full jitter so parallel pushes do not align."""
-        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, self.streak - 1))
-        return ceiling * (0.5 + 0.5 * self._random.random())
+        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** max(0, self.streak - 1))
+        return float(ceiling * (0.5 + 0.5 * self._random.random()))
 
     async def _wait(self, clock_seconds: float | None) -> None:
         if clock_seconds is None:

@@ -36,7 +36,7 @@ from .settings import (
     parse_page_ids,
 )
 from .status import integration_status, recent_attempts
-from .store import DEFAULT_BUSY_TIMEOUT, Store, default_db_path
+from .store import DEFAULT_BUSY_TIMEOUT, Store, default_db_path, frame
 
 __all__ = ["Toolkit"]
 
@@ -71,7 +71,8 @@ class Toolkit:
     def path(self) -> Path:
         return self.store.path
 
-    # Submissions -----------------------------------------------------------------------
+    # Submissions
+    # -----------------------------------------------------------------------
 
     def ingest(
         self, *paths: str | os.PathLike[str], progress: Progress | None = None
@@ -108,15 +109,16 @@ class Toolkit:
                 )
             if limit is not None:
                 sql += f" LIMIT {int(limit)}"
-            return con.sql(sql, params=params).pl()
+            return frame(con, sql, params)
 
     def quarantine(self, *, limit: int = 1_000) -> pl.DataFrame:
         """Rows that could not be ingested, newest first, with their reasons."""
         with self.store.connect() as con:
-            return con.sql(
+            return frame(
+                con,
                 "SELECT * FROM quarantine ORDER BY quarantined_at DESC, source, line LIMIT ?",
                 params=[limit],
-            ).pl()
+            )
 
     def preview(
         self,
@@ -140,14 +142,15 @@ class Toolkit:
         else:
             sql, params = _plain_query(selection)
         with self.store.connect() as con:
-            frame = con.sql(f"{sql} LIMIT {int(limit)}", params=params).pl()
-        return map_submissions(frame, value_unit=unit)
+            rows = frame(con, f"{sql} LIMIT {int(limit)}", params)
+        return map_submissions(rows, value_unit=unit)
 
     @staticmethod
     def mapping_table() -> pl.DataFrame:
         return mapping_table()
 
-    # Pages -----------------------------------------------------------------------------
+    # Pages
+    # -----------------------------------------------------------------------------
 
     def import_pages(self, path: str | os.PathLike[str]) -> int:
         return page_registry.import_pages(self.store, Path(path))
@@ -159,7 +162,8 @@ class Toolkit:
     def pages(self) -> pl.DataFrame:
         return page_registry.list_pages(self.store)
 
-    # Integrations ----------------------------------------------------------------------
+    # Integrations
+    # ----------------------------------------------------------------------
 
     def add_integration(
         self,
@@ -231,7 +235,8 @@ class Toolkit:
     def pause(self, name: str, *, reason: str = "paused by hand") -> Integration:
         return registry.set_active(self.store, name, active=False, reason=reason)
 
-    # Relays ----------------------------------------------------------------------------
+    # Relays
+    # ----------------------------------------------------------------------------
 
     def push(
         self,
