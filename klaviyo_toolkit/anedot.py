@@ -102,7 +102,10 @@ REASONS: dict[str, str] = {
 
 def _pick(camel: str, snake: str) -> str:
     """The text at the shape's own path, with empty strings read as absent."""
-    return f"nullif(trim(CASE WHEN is_webhook THEN p->>'{snake}' ELSE p->>'{camel}' END), '')"
+    return (
+        "nullif(trim(CASE WHEN is_webhook "
+        f"THEN p->>'{snake}' ELSE p->>'{camel}' END), '')"
+    )
 
 
 def normalize_sql(lines: str) -> str:

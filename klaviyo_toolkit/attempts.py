@@ -1,4 +1,4 @@
-"""Relay attempts written as they happen, in small batches, with the integration's state.
+"""Relay attempts written as they happen, in small batches, with the integration state.
 
 A push keeps results in memory for a fraction of a second at most: every `FLUSH_ROWS`
 rows or `FLUSH_SECONDS`, whichever comes first, the rows and the integration's streak go

@@ -20,7 +20,10 @@ __all__ = [
 
 MAX_BULK_EVENTS = 1_000
 MAX_BULK_BYTES = 5 * 1024 * 1024
-_PREFIX = b'{"data":{"type":"event-bulk-create-job","attributes":{"events-bulk-create":{"data":['
+_PREFIX = (
+    b'{"data":{"type":"event-bulk-create-job",'
+    b'"attributes":{"events-bulk-create":{"data":['
+)
 _SUFFIX = b"]}}}}"
 
 
@@ -54,7 +57,10 @@ def bulk_batches(
     max_events: int = MAX_BULK_EVENTS,
     max_bytes: int = MAX_BULK_BYTES,
 ) -> Iterator[BulkBatch]:
-    """Pack (unique_id, item) pairs into batches within both limits, no id twice in one."""
+    """Pack (unique_id, item) pairs into batches within both limits.
+
+    No id appears twice in one batch; a repeated id waits for a later one.
+    """
     envelope = len(_PREFIX) + len(_SUFFIX)
     ids: list[str] = []
     items: list[bytes] = []

@@ -65,7 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="klaviyo-toolkit",
-        description="Relay Anedot submissions to Klaviyo, keeping every attempt in DuckDB.",
+        description=(
+            "Relay Anedot submissions to Klaviyo, keeping every attempt in DuckDB."
+        ),
     )
     parser.add_argument(
         "--db",
@@ -310,8 +312,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         return _print_json(report.as_dict())
     out.print(
-        f"read {report.read:,}: stored {report.stored:,}, duplicates {report.duplicates:,}, "
-        f"quarantined {report.quarantined:,}"
+        f"read {report.read:,}: stored {report.stored:,}, "
+        f"duplicates {report.duplicates:,}, quarantined {report.quarantined:,}"
     )
     for reason, count in report.reasons.most_common():
         out.print(f"  quarantined {count:,} x {reason}")
@@ -373,7 +375,8 @@ def cmd_integration_list(args: argparse.Namespace) -> int:
         return _print_json(rows)
     if not rows:
         return _say(
-            "No integrations yet: add one with 'klaviyo-toolkit integration add NAME --api-key-env VAR'."
+            "No integrations yet: add one with "
+            "'klaviyo-toolkit integration add NAME --api-key-env VAR'."
         )
     table = Table(
         "name", "active", "streak", "pages", "excluded", "team", "key", "base url"
@@ -465,7 +468,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         return _print_json(frame.to_dicts())
     if frame.is_empty():
         return _say(
-            "No integrations yet: add one with 'klaviyo-toolkit integration add NAME --api-key-env VAR'."
+            "No integrations yet: add one with "
+            "'klaviyo-toolkit integration add NAME --api-key-env VAR'."
         )
     table = Table(
         "integration", "state", "streak", "in scope", "delivered", "failed",
@@ -549,7 +553,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         error_rate=args.error_rate, drop_rate=args.drop_rate, latency=args.latency
     )
     err.print(
-        f"Klaviyo simulator on http://127.0.0.1:{args.port} (clock x{args.speed:g}); Ctrl-C stops it."
+        f"Klaviyo simulator on http://127.0.0.1:{args.port} "
+        f"(clock x{args.speed:g}); Ctrl-C stops it."
     )
     try:
         serve(port=args.port, speed=args.speed, revoked_keys=args.revoke, faults=faults)
@@ -629,7 +634,10 @@ class _progress_bar:
                 self._started = True
             if not task:
                 task.append(self.progress.add_task(name, total=state.total, detail=""))
-            detail = f"failed {state.failed}  rejected {state.rejected}  streak {state.streak}"
+            detail = (
+                f"failed {state.failed}  rejected {state.rejected}  "
+                f"streak {state.streak}"
+            )
             if state.stopped:
                 detail += "  [red]inactive[/red]"
             self.progress.update(task[0], completed=state.done, detail=detail)
@@ -640,21 +648,23 @@ class _progress_bar:
 def _print_push(report: PushReport) -> None:
     if report.dry_run:
         out.print(
-            f"{report.integration}: dry run, {report.selected:,} selected: {report.sendable:,} "
-            f"would be sent ({report.endpoint}), {report.rejected:,} rejected locally"
+            f"{report.integration}: dry run, {report.selected:,} selected: "
+            f"{report.sendable:,} would be sent ({report.endpoint}), "
+            f"{report.rejected:,} rejected locally"
         )
         return
     line = (
-        f"{report.integration}: {report.delivered:,} delivered, {report.failed:,} failed, "
-        f"{report.rejected:,} rejected, {report.not_sent:,} not sent "
-        f"({report.requests:,} {report.endpoint} requests, {report.throttled} throttled, "
-        f"{report.seconds:.1f} s)"
+        f"{report.integration}: {report.delivered:,} delivered, "
+        f"{report.failed:,} failed, {report.rejected:,} rejected, "
+        f"{report.not_sent:,} not sent ({report.requests:,} {report.endpoint} "
+        f"requests, {report.throttled} throttled, {report.seconds:.1f} s)"
     )
     out.print(line)
     if report.inactive:
         out.print(f"  [red]now inactive[/red]: {report.inactive_reason}")
         out.print(
-            f"  fix the cause, then: klaviyo-toolkit integration reactivate {report.integration}"
+            "  fix the cause, then: klaviyo-toolkit integration reactivate "
+            f"{report.integration}"
         )
     errors = Counter(failure["error"] for failure in report.failures)
     for error, count in errors.most_common(3):

@@ -14,7 +14,10 @@ __all__ = ["SYSTEM_CLOCK", "Clock"]
 
 
 class Clock:
-    """Monotonic time scaled by `speed` (1.0 is real time, 60.0 makes a minute last a second)."""
+    """Monotonic time scaled by `speed`.
+
+    1.0 is real time; 60.0 makes a minute last a second.
+    """
 
     def __init__(self, speed: float = 1.0) -> None:
         if speed <= 0:

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 DEMO_DB = "klaviyo_demo.duckdb"
 DEMO_SPEED = 10.0
-"""The demo's clock runs ten times faster, so backoff pauses take a tenth of real time."""
+"""The demo's clock runs ten times faster: backoff pauses take a tenth of real time."""
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 
 # Made-up keys in Klaviyo's private-key shape; the simulator treats the last as revoked.
@@ -58,15 +58,15 @@ def demo_keys() -> dict[str, str]:
 
 
 def prepare_demo_db(path: Path) -> Toolkit:
-    """A fresh demo store at `path`; refuses to overwrite a file that is not a demo's."""
+    """A fresh demo store at `path`; refuses to overwrite any file but a demo's."""
     if path.exists():
         tk = Toolkit(path)
         with tk.store.connect() as con:
             is_demo = scalar(con, "SELECT value FROM meta WHERE key = 'demo'") == "true"
         if not is_demo:
             raise ConfigError(
-                f"{path} exists and is not a demo database; the demo starts from a fresh "
-                "file, so give it another --db path."
+                f"{path} exists and is not a demo database; the demo starts from a "
+                "fresh file, so give it another --db path."
             )
         path.unlink()
         path.with_name(path.name + ".wal").unlink(missing_ok=True)
@@ -119,7 +119,7 @@ def run_demo(
     progress_for: Callable[[str, int], ProgressCallback] | None = None,
     speed: float = DEMO_SPEED,
 ) -> DemoResult:
-    """Run the whole demo; `progress_for(name, total)` gives a callback for each push."""
+    """Run the whole demo; `progress_for(name, total)` gives each push a callback."""
     tk = prepare_demo_db(db)
     folder = sample_files()
     report = tk.ingest(folder / "submissions.jsonl", folder / "bad_rows.jsonl")

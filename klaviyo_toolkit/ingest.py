@@ -31,7 +31,7 @@ __all__ = ["CHUNK_LINES", "FileReport", "IngestReport", "expand_paths", "ingest_
 log = logging.getLogger(__name__)
 
 CHUNK_LINES = 100_000
-"""Lines normalized and inserted together: large enough to amortize, small enough for RAM."""
+"""Lines normalized and inserted together: enough to amortize, few enough for RAM."""
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 JSON_SUFFIXES = {".json"}
@@ -115,8 +115,8 @@ def expand_paths(patterns: Iterable[str | os.PathLike[str]]) -> list[Path]:
                 raise InputError(f"{path} is not a file (or does not exist).")
             if path.suffix.lower() not in JSONL_SUFFIXES | JSON_SUFFIXES:
                 raise InputError(
-                    f"{path} is not a .json, .jsonl or .ndjson file; export submissions "
-                    "from Anedot as JSON."
+                    f"{path} is not a .json, .jsonl or .ndjson file; export "
+                    "submissions from Anedot as JSON."
                 )
             if path not in found:
                 found.append(path)
@@ -126,7 +126,7 @@ def expand_paths(patterns: Iterable[str | os.PathLike[str]]) -> list[Path]:
 def ingest_files(
     store: Store, paths: Sequence[Path], *, progress: Progress | None = None
 ) -> IngestReport:
-    """Ingest every file; `progress` is called with the number of lines done each chunk."""
+    """Ingest every file; `progress` gets the number of lines done after each chunk."""
     report = IngestReport()
     for path in paths:
         file_report = FileReport(source=str(path))
@@ -174,7 +174,10 @@ def _chunks(path: Path) -> Iterator[pa.Table]:
 
 
 def _json_document_chunks(path: Path) -> Iterator[pa.Table]:
-    """A `.json` file: one object, or a list of them; a JSONL file misnamed .json also works."""
+    """A `.json` file: one object, or a list of them.
+
+    A JSONL file misnamed .json also works.
+    """
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -257,7 +260,7 @@ def _ingest_chunk(store: Store, chunk: pa.Table, report: FileReport) -> None:
 
 
 def _normalize(chunk: pa.Table) -> pl.DataFrame:
-    """Run the normalizing SQL in a private in-memory database: no lock on the store file."""
+    """Run the normalizing SQL in a private in-memory database: no lock on the store."""
     with CONNECTION_LOCK:
         con = duckdb.connect()
         try:
@@ -299,7 +302,7 @@ def _quarantine_rows(bad: pl.DataFrame) -> pl.DataFrame:
 
 
 def _record_pages(con: duckdb.DuckDBPyConnection) -> None:
-    """Pages seen in submissions; a team set by import or by hand is never overwritten."""
+    """Pages seen in submissions; a team set by import or by hand is never replaced."""
     con.execute(
         """
         INSERT INTO action_pages

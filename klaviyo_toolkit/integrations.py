@@ -22,9 +22,10 @@ from .store import Store, scalar
 __all__ = ["Integration", "add", "get", "list_all", "remove", "set_active", "update"]
 
 _COLUMNS = (
-    "name, api_key_env, api_key, key_hint, base_url, pages, excluded_pages, team, account, "
-    "value_unit, failure_threshold, active, consecutive_failures, inactive_since, "
-    "inactive_reason, last_success_at, last_error, created_at, updated_at"
+    "name, api_key_env, api_key, key_hint, base_url, pages, excluded_pages, team, "
+    "account, value_unit, failure_threshold, active, consecutive_failures, "
+    "inactive_since, inactive_reason, last_success_at, last_error, created_at, "
+    "updated_at"
 )
 
 
@@ -72,12 +73,13 @@ def add(store: Store, settings: IntegrationSettings) -> Integration:
     with store.transaction() as con:
         if _exists(con, settings.name):
             raise AlreadyExists(
-                f"An integration named {settings.name!r} exists already; choose another "
-                "name or change it with 'integration update'."
+                f"An integration named {settings.name!r} exists already; choose "
+                "another name or change it with 'integration update'."
             )
         con.execute(
             f"""INSERT INTO integrations ({_COLUMNS}) VALUES
-            (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, 0, NULL, NULL, NULL, NULL, now(), now())""",
+            (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+             true, 0, NULL, NULL, NULL, NULL, now(), now())""",
             _settings_values(settings),
         )
     if settings.api_key is not None:
@@ -109,8 +111,8 @@ def get(store: Store, name: str) -> Integration:
         ).fetchall()
     if not rows:
         raise NotFound(
-            f"There is no integration named {name!r}; 'klaviyo-toolkit integration list' "
-            "shows the ones there are."
+            f"There is no integration named {name!r}; "
+            "'klaviyo-toolkit integration list' shows the ones there are."
         )
     return _from_row(rows[0])
 

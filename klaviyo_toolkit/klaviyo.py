@@ -33,14 +33,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 REVISION = "2026-10-15"
-"""Klaviyo API revision sent on every call; a revision is retired two years after release."""
+"""Klaviyo API revision sent on every call; revisions retire two years after release."""
 
 EVENTS_PATH = "/api/events"
 BULK_PATH = "/api/event-bulk-create-jobs"
 CONTENT_TYPE = "application/vnd.api+json"
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 LIMIT_MARGIN = 0.95
-"""Stay this fraction below Klaviyo's windows: our clock and theirs never agree exactly."""
+"""Use this fraction of Klaviyo's windows: our clock and theirs never agree exactly."""
 
 _TITLE = re.compile(rb"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
@@ -208,7 +208,7 @@ def _parse(answer: httpx.Response, started: float) -> Response:
 
 
 def _error_fields(answer: httpx.Response) -> tuple[str | None, str | None, str | None]:
-    """Klaviyo's first error as (code, title, detail); an HTML page gives its <title>."""
+    """Klaviyo's first error as (code, title, detail); for an HTML page, its <title>."""
     content = answer.content
     try:
         document = json.loads(content)

@@ -1,4 +1,4 @@
-"""Submissions to Klaviyo Create Event bodies: the mapping table as data, applied by polars.
+"""Submissions to Klaviyo Create Event bodies: the mapping table as data, run by polars.
 
 The table follows Anedot's own Klaviyo integration field for field (metric name,
 property keys, `unique_id` = submission id, `value` = amount x 100) and mends what
@@ -163,7 +163,7 @@ def map_submissions(
     backfill: bool = False,
     now: datetime | None = None,
 ) -> pl.DataFrame:
-    """One row per submission: `status` ('ok' or 'rejected'), `reason`, `notes`, `body`...
+    """One row per submission: `status` ('ok' or 'rejected'), `reason`, `notes`, `body`.
 
     `body` is the `/api/events` request body and `bulk_item` the same event as an item
     of `/api/event-bulk-create-jobs`; both are null for a rejected row, whose `reason`
@@ -241,7 +241,7 @@ def map_submissions(
 
 
 def _clean(submissions: pl.DataFrame) -> pl.DataFrame:
-    """Trim text, normalize phones and emails, format the time: the values the body uses."""
+    """Trim text, normalize phones and emails, format the time: what the body uses."""
     text = [
         "first_name",
         "last_name",
@@ -277,8 +277,6 @@ def _rejection(latest: datetime) -> pl.Expr:
             "_city",
             "_region",
             "account_name",
-        )
-        + (
             "utm_source",
             "utm_medium",
             "utm_campaign",
@@ -376,7 +374,7 @@ def _value(value_unit: ValueUnit) -> pl.Expr:
 
 
 def _json_string(expr: pl.Expr) -> pl.Expr:
-    """A string column as JSON text, quotes and escapes included (polars does the escaping)."""
+    """A string column as JSON text, quotes and escapes included (polars escapes it)."""
     encoded = pl.struct(expr.cast(pl.String).alias("v")).struct.json_encode()
     return encoded.str.slice(5, encoded.str.len_chars() - 6)
 

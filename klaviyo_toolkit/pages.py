@@ -25,7 +25,7 @@ _ID_KEYS = ("page_id", "id", "action_page_id", "actionPageId")
 
 
 def import_pages(store: Store, path: str | Path) -> int:
-    """Read a CSV or JSON list of pages (id, name, team) and upsert them; return the count."""
+    """Upsert the pages (id, name, team) of a CSV or JSON list; return the count."""
     rows = _read(Path(path))
     with store.transaction() as con:
         for row in rows:
@@ -53,8 +53,10 @@ def set_page_team(store: Store, page_id: str, team: str | None) -> None:
     """Tag one page with a team (None removes the tag)."""
     with store.transaction() as con:
         con.execute(
-            """INSERT INTO action_pages (page_id, team, team_source) VALUES (?, ?, 'manual')
-               ON CONFLICT (page_id) DO UPDATE SET team = excluded.team, team_source = 'manual'""",
+            """INSERT INTO action_pages (page_id, team, team_source)
+               VALUES (?, ?, 'manual')
+               ON CONFLICT (page_id)
+               DO UPDATE SET team = excluded.team, team_source = 'manual'""",
             [page_id, team],
         )
 

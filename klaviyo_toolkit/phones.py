@@ -51,7 +51,7 @@ def to_e164(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
 
 @cache
 def _nanp_rules() -> tuple[tuple[str, str, str | None], ...]:
-    """(general pattern, any-type pattern, leading digits) for each NANP region, US first."""
+    """(general pattern, any-type pattern, leading digits) per NANP region, US first."""
     rules = []
     for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[NANP_COUNTRY_CODE]:
         metadata = PhoneMetadata.metadata_for_region(region)

@@ -33,7 +33,7 @@ class Limits:
     """Requests allowed in any sixty-second window."""
 
     def scaled(self, fraction: float) -> Limits:
-        """The same limits kept `fraction` below the ceiling, never below one request."""
+        """The same limits scaled by `fraction`, never below one request."""
         return Limits(
             max(1, int(self.burst * fraction)), max(1, int(self.steady * fraction))
         )
@@ -97,6 +97,6 @@ class WindowLimiter:
                 await self.clock.sleep(wait)
 
     async def pause(self, seconds: float) -> None:
-        """Hold every sender back for `seconds` of clock time (after a 429's Retry-After)."""
+        """Hold every sender back for `seconds` of clock time (a 429's Retry-After)."""
         async with self._lock:
             await self.clock.sleep(seconds)

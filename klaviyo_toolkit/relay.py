@@ -53,13 +53,14 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BULK_THRESHOLD = 1_000
-"""A push of at least this many events goes through the bulk endpoint unless told otherwise."""
+"""A push of at least this many events uses the bulk endpoint unless told otherwise."""
 CHUNK = 20_000
-"""Submissions read from the store and mapped at a time: bounds memory on large pushes."""
+"""Submissions read from the store and mapped at a time: bounds memory on big pushes."""
 MAPPING_COLUMNS = (
-    "s.submission_id, s.kind, s.status, s.created_at, s.amount, s.email, s.first_name, "
-    "s.last_name, s.phone, s.city, s.region, s.postal_code, s.country, s.utm_source, "
-    "s.utm_medium, s.utm_campaign, s.utm_term, s.utm_content, s.source_code, s.account_name"
+    "s.submission_id, s.kind, s.status, s.created_at, s.amount, s.email, "
+    "s.first_name, s.last_name, s.phone, s.city, s.region, s.postal_code, "
+    "s.country, s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term, "
+    "s.utm_content, s.source_code, s.account_name"
 )
 MAX_FAILURES_SAMPLE = 20
 MAX_QUEUED = 4_000
@@ -74,9 +75,9 @@ class PushOptions:
     dry_run: bool = False
     """Map, validate and count; send nothing and record nothing."""
     bulk: bool | None = None
-    """True: bulk endpoint; False: one event per request; None: bulk from BULK_THRESHOLD."""
+    """True: bulk; False: one event per request; None: bulk from BULK_THRESHOLD on."""
     concurrency: int = 8
-    """Requests in flight at once (bulk uses at most 4); more only queues in the client."""
+    """Requests in flight at once (bulk: at most 4); more only queue in the client."""
     max_attempts: int = 3
     """Tries per submission within one push, for failures a retry can help."""
     backfill: bool = False
@@ -341,7 +342,8 @@ class _Push:
             for sid, error in still_failed[:MAX_FAILURES_SAMPLE]
         ]
         log.info(
-            "push %s for %s done: %d delivered, %d failed, %d rejected, %d not sent in %.2f s",
+            "push %s for %s done: %d delivered, %d failed, %d rejected, "
+            "%d not sent in %.2f s",
             report.push_id,
             report.integration,
             report.delivered,
@@ -501,7 +503,7 @@ class _Push:
     def _follow_up(
         self, work: _Work, response: Response, queue: asyncio.Queue[_Work | None]
     ) -> bool:
-        """Send again, split, or give up on this work; True when the work itself goes back."""
+        """Send again, split, or give up on this work; True when it goes back whole."""
         if response.ok or self.gate.stopped:
             self._count_failed(work, response)
             return False

@@ -27,7 +27,7 @@ class Selection:
     """What one push (or dry run) takes from an integration's scope."""
 
     mode: Mode = "unsent"
-    """'unsent': no delivered attempt yet for this integration; 'all': everything in scope."""
+    """'unsent': not yet delivered by this integration; 'all': everything in scope."""
     since: datetime | None = None
     """Created at or after this moment."""
     until: datetime | None = None
@@ -56,10 +56,10 @@ class Selection:
 def parse_moment(
     value: str | date | datetime | None, *, end: bool = False
 ) -> datetime | None:
-    """'2026-03-01' or an ISO date-time, in UTC; a bare date used as an end means its end.
+    """'2026-03-01' or an ISO date-time, in UTC; a bare date as an end means its end.
 
-    With `end=True` a date names the whole day, so `--until 2026-03-31` includes March
-    31.
+    With `end=True` a date names the whole day, so `--until 2026-03-31` includes
+    March 31.
     """
     if value is None or value == "":
         return None
@@ -75,7 +75,8 @@ def parse_moment(
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(
-            f"{value!r} is not a date: write it as YYYY-MM-DD or an ISO 8601 date and time."
+            f"{value!r} is not a date: write it as YYYY-MM-DD or an ISO 8601 "
+            "date and time."
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -96,7 +97,8 @@ def scope_query(
         params.append(list(settings.pages))
     if settings.excluded_pages:
         conditions.append(
-            "(s.action_page_id IS NULL OR NOT list_contains(?::VARCHAR[], s.action_page_id))"
+            "(s.action_page_id IS NULL"
+            " OR NOT list_contains(?::VARCHAR[], s.action_page_id))"
         )
         params.append(list(settings.excluded_pages))
     if settings.team is not None:

@@ -86,9 +86,9 @@ def check_private_key(value: str) -> str:
         return key
     if _PUBLIC_KEY.fullmatch(key):
         raise InvalidKey(
-            "That is a Klaviyo public key (the 6-character site ID); public keys do not "
-            "work for relays, so create a private API key (pk_...) with the events:write "
-            "scope in Klaviyo and use that."
+            "That is a Klaviyo public key (the 6-character site ID); public keys do "
+            "not work for relays, so create a private API key (pk_...) with the "
+            "events:write scope in Klaviyo and use that."
         )
     raise InvalidKey(
         "That is not a Klaviyo private API key: private keys start with 'pk_' followed "
@@ -103,8 +103,8 @@ def key_from_env(variable: str) -> ApiKey:
     value = os.environ.get(variable)
     if not value:
         raise InvalidKey(
-            f"The environment variable {variable} is not set; export the Klaviyo private "
-            "key in it before pushing."
+            f"The environment variable {variable} is not set; export the Klaviyo "
+            "private key in it before pushing."
         )
     return ApiKey(value)
 
@@ -132,8 +132,8 @@ def parse_page_ids(value: str | Iterable[str] | None, *, what: str) -> tuple[str
             )
         if not _PAGE_ID.fullmatch(item):
             raise InvalidScope(
-                f"The {what} list item at position {position} ({item[:40]!r}) is not an "
-                "Action Page id: ids have no spaces or control characters."
+                f"The {what} list item at position {position} ({item[:40]!r}) is not "
+                "an Action Page id: ids have no spaces or control characters."
             )
         if item not in ids:
             ids.append(item)
@@ -170,9 +170,15 @@ class IntegrationSettings:
     name: str
     """A short unique name, used on the command line and in the TUI."""
     api_key_env: str | None = None
-    """The environment variable that holds the key (preferred: the key stays out of the file)."""
+    """The environment variable that holds the key.
+
+    Preferred: the key stays out of the file.
+    """
     api_key: ApiKey | None = None
-    """A key kept in the DuckDB file itself; the file is then made readable by its owner only."""
+    """A key kept in the DuckDB file itself.
+
+    The file is then made readable by its owner only.
+    """
     pages: tuple[str, ...] | None = None
     """Action Page ids to relay; None relays every page."""
     excluded_pages: tuple[str, ...] = ()
@@ -209,7 +215,7 @@ class IntegrationSettings:
         check_base_url(self.base_url)
 
     def key(self) -> ApiKey:
-        """The key to send with, read from the environment when the integration names one."""
+        """The key to send with; read from the environment when a variable is named."""
         if self.api_key is not None:
             return self.api_key
         assert self.api_key_env is not None

@@ -34,7 +34,10 @@ STATUS_SCHEMA = {
 
 
 def attempt_counts(store: Store) -> pl.DataFrame:
-    """Per integration: distinct submissions delivered, failed (never delivered), rejected."""
+    """Per integration: distinct submissions delivered, failed and rejected.
+
+    A submission counts as failed only when it was never delivered.
+    """
     with store.connect() as con:
         return frame(
             con,
@@ -117,10 +120,9 @@ def recent_attempts(
     with store.connect() as con:
         return frame(
             con,
-            f"""SELECT attempted_at, integration, submission_id, endpoint, mode, http_status,
-                       outcome, error_code, error_title, error_detail, duration_ms,
-                       push_id,
-                       request_id
+            f"""SELECT attempted_at, integration, submission_id, endpoint, mode,
+                       http_status, outcome, error_code, error_title, error_detail,
+                       duration_ms, push_id, request_id
                 FROM relay_attempts WHERE {" AND ".join(conditions)}
                 ORDER BY attempted_at DESC LIMIT ?""",
             params,

@@ -192,7 +192,7 @@ class Store:
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A fresh connection, closed on exit; the schema is brought up to date first."""
+        """A fresh connection, closed on exit, after bringing the schema up to date."""
         with CONNECTION_LOCK:
             if not self._migrated:
                 self._migrate()
@@ -206,7 +206,7 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection inside one transaction: committed on success, rolled back on error."""
+        """A connection in one transaction: commit on success, roll back on error."""
         with self.connect() as con:
             con.begin()
             try:
@@ -259,14 +259,16 @@ class Store:
         con = self._open()
         try:
             con.execute(
-                "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+                "CREATE TABLE IF NOT EXISTS meta"
+                " (key VARCHAR PRIMARY KEY, value VARCHAR)"
             )
             value = scalar(con, "SELECT value FROM meta WHERE key = 'schema_version'")
             current = int(str(value)) if value is not None else 0
             if current > SCHEMA_VERSION:
                 raise StoreError(
                     f"The database {self.path} was written by a newer klaviyo-toolkit "
-                    f"(schema {current}, this one knows {SCHEMA_VERSION}); upgrade first."
+                    f"(schema {current}, this one knows {SCHEMA_VERSION}); "
+                    "upgrade first."
                 )
             for version in range(current, SCHEMA_VERSION):
                 self._apply(con, version)
@@ -288,7 +290,7 @@ class Store:
 
 
 def _translate(error: duckdb.Error, path: Path) -> StoreError:
-    """Say in one sentence what went wrong with the file, keeping DuckDB's own words last."""
+    """Say in one sentence what went wrong with the file, DuckDB's own words last."""
     detail = str(error).splitlines()[0] if str(error) else type(error).__name__
     if isinstance(error, duckdb.IOException):
         return StoreError(f"The database {path} cannot be used: {detail}")

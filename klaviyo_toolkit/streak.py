@@ -11,6 +11,7 @@ probe, so a bad key costs exactly `threshold` requests however wide the push.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from typing import Literal
 
@@ -89,7 +90,7 @@ class StreakGate:
             self._changed.notify_all()
 
     def _backoff(self) -> float:
-        """Exponential in the streak, with full jitter so parallel pushes do not align."""
+        """Exponential in the streak; full jitter keeps parallel pushes apart."""
         ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** max(0, self.streak - 1))
         return float(ceiling * (0.5 + 0.5 * self._random.random()))
 
@@ -97,9 +98,7 @@ class StreakGate:
         if clock_seconds is None:
             await self._changed.wait()
             return
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(
                 self._changed.wait(), timeout=clock_seconds / self.clock.speed
             )
-        except TimeoutError:
-            pass

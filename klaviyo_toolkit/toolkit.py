@@ -77,7 +77,7 @@ class Toolkit:
     def ingest(
         self, *paths: str | os.PathLike[str], progress: Progress | None = None
     ) -> IngestReport:
-        """Store the submissions in these files (globs allowed); bad rows go to quarantine."""
+        """Store the submissions in these files (globs allowed); quarantine bad rows."""
         if not paths:
             raise ConfigError("Name at least one file to ingest.")
         return ingest_files(self.store, expand_paths(paths), progress=progress)
@@ -116,7 +116,8 @@ class Toolkit:
         with self.store.connect() as con:
             return frame(
                 con,
-                "SELECT * FROM quarantine ORDER BY quarantined_at DESC, source, line LIMIT ?",
+                "SELECT * FROM quarantine"
+                " ORDER BY quarantined_at DESC, source, line LIMIT ?",
                 params=[limit],
             )
 
@@ -131,7 +132,7 @@ class Toolkit:
         limit: int = 20,
         value_unit: ValueUnit | None = None,
     ) -> pl.DataFrame:
-        """The bodies a push would send (and the rejections), without sending anything."""
+        """The bodies a push would send (and the rejections), sending nothing."""
         ids = tuple(submission_ids) if submission_ids is not None else None
         selection = _selection(mode, since, until, submission_ids=ids)
         unit: ValueUnit = value_unit or "cents"
@@ -215,7 +216,8 @@ class Toolkit:
         )
         if unknown or "name" in changes:
             raise ConfigError(
-                f"These settings cannot be changed: {', '.join(sorted(unknown | ({'name'} & set(changes))))}."
+                "These settings cannot be changed: "
+                f"{', '.join(sorted(unknown | ({'name'} & set(changes))))}."
             )
         return registry.update(self.store, name, **changes)
 
@@ -288,7 +290,7 @@ class Toolkit:
         options: PushOptions | None = None,
         progress: ProgressCallback | None = None,
     ) -> PushReport:
-        """`push` for callers that already run an event loop (the TUI, a webhook server)."""
+        """`push` for callers that already run an event loop (TUI, webhook server)."""
         selection = _selection(
             mode,
             since,

@@ -6,7 +6,9 @@ from klaviyo_toolkit.bulk import MAX_BULK_BYTES, MAX_BULK_EVENTS, bulk_batches
 
 
 def _item(unique_id: str, padding: int = 0) -> bytes:
-    return json.dumps({"type": "event-bulk-create", "id": unique_id, "pad": "x" * padding}).encode()
+    return json.dumps(
+        {"type": "event-bulk-create", "id": unique_id, "pad": "x" * padding}
+    ).encode()
 
 
 def test_batches_hold_at_most_a_thousand_events() -> None:
@@ -15,7 +17,9 @@ def test_batches_hold_at_most_a_thousand_events() -> None:
     batches = list(bulk_batches(rows))
 
     assert [len(b.items) for b in batches] == [MAX_BULK_EVENTS, MAX_BULK_EVENTS, 500]
-    assert [sid for b in batches for sid in b.submission_ids] == [sid for sid, _ in rows]
+    assert [sid for b in batches for sid in b.submission_ids] == [
+        sid for sid, _ in rows
+    ]
 
 
 def test_batches_stay_under_five_megabytes() -> None:
@@ -43,5 +47,7 @@ def test_a_payload_is_the_json_api_envelope() -> None:
     document = json.loads(batch.payload)
 
     assert document["data"]["type"] == "event-bulk-create-job"
-    assert [e["id"] for e in document["data"]["attributes"]["events-bulk-create"]["data"]] == ["a", "b"]
+    assert [
+        e["id"] for e in document["data"]["attributes"]["events-bulk-create"]["data"]
+    ] == ["a", "b"]
     assert [h.submission_ids for h in batch.halves()] == [("a",), ("b",)]

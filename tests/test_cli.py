@@ -23,10 +23,15 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 
 
 def _rows(count: int) -> list[object]:
-    return [camel(f"c{i:04d}", createdAt=f"2026-03-01T00:{i % 60:02d}:00Z") for i in range(count)]
+    return [
+        camel(f"c{i:04d}", createdAt=f"2026-03-01T00:{i % 60:02d}:00Z")
+        for i in range(count)
+    ]
 
 
-def test_ingest_reports_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ingest_reports_as_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = str(tmp_path / "cli.duckdb")
     path = write_jsonl(tmp_path / "in.jsonl", [*_rows(3)])
     with path.open("a") as handle:
@@ -64,8 +69,21 @@ def test_status_json_lists_the_promised_fields(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], simulator: Simulator
 ) -> None:
     db = str(tmp_path / "cli.duckdb")
-    _run(capsys, "--db", db, "ingest", str(write_jsonl(tmp_path / "in.jsonl", _rows(5))))
-    _run(capsys, "--db", db, "integration", "add", "main", "--api-key", GOOD_KEY, "--base-url", simulator.base_url)
+    _run(
+        capsys, "--db", db, "ingest", str(write_jsonl(tmp_path / "in.jsonl", _rows(5)))
+    )
+    _run(
+        capsys,
+        "--db",
+        db,
+        "integration",
+        "add",
+        "main",
+        "--api-key",
+        GOOD_KEY,
+        "--base-url",
+        simulator.base_url,
+    )
 
     code, out, _ = _run(capsys, "--db", db, "push", "--json")
     (pushed,) = json.loads(out)
@@ -73,7 +91,15 @@ def test_status_json_lists_the_promised_fields(
 
     (row,) = json.loads(out)
     assert code == 0 and pushed["delivered"] == 5
-    assert {"name", "active", "consecutive_failures", "delivered", "failed", "unsent", "last_error"} <= set(row)
+    assert {
+        "name",
+        "active",
+        "consecutive_failures",
+        "delivered",
+        "failed",
+        "unsent",
+        "last_error",
+    } <= set(row)
     assert (row["delivered"], row["unsent"], row["active"]) == (5, 0, True)
 
 
@@ -81,9 +107,22 @@ def test_no_output_ever_shows_the_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], simulator: Simulator
 ) -> None:
     db = str(tmp_path / "cli.duckdb")
-    _run(capsys, "--db", db, "ingest", str(write_jsonl(tmp_path / "in.jsonl", _rows(8))))
+    _run(
+        capsys, "--db", db, "ingest", str(write_jsonl(tmp_path / "in.jsonl", _rows(8)))
+    )
     outputs = [
-        _run(capsys, "--db", db, "integration", "add", "bad", "--api-key", REVOKED_KEY, "--base-url", simulator.base_url),
+        _run(
+            capsys,
+            "--db",
+            db,
+            "integration",
+            "add",
+            "bad",
+            "--api-key",
+            REVOKED_KEY,
+            "--base-url",
+            simulator.base_url,
+        ),
         _run(capsys, "--db", db, "integration", "list"),
         _run(capsys, "--db", db, "integration", "show", "bad", "--json"),
         _run(capsys, "-vv", "--db", db, "push", "--integration", "bad", "--json"),
@@ -105,11 +144,22 @@ def test_a_push_killed_midway_and_rerun_delivers_every_submission_once(
     tk = Toolkit(tmp_path / "killed.duckdb")
     tk.ingest(write_jsonl(tmp_path / "in.jsonl", _rows(600)))
     tk.add_integration("main", api_key=GOOD_KEY, base_url=simulator.base_url)
-    command = [sys.executable, "-m", "klaviyo_toolkit.cli", "--db", str(tk.path), "push", "--single"]
+    command = [
+        sys.executable,
+        "-m",
+        "klaviyo_toolkit.cli",
+        "--db",
+        str(tk.path),
+        "push",
+        "--single",
+    ]
 
-    pusher = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pusher = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
-        # Wait for the condition, bounded: the pusher is killed once it is well under way.
+        # Wait for the condition, bounded: the pusher is killed once it is
+        # well under way.
         deadline = time.monotonic() + 60
         while len(simulator.unique_ids()) < 150 and pusher.poll() is None:
             assert time.monotonic() < deadline, "the push never got going"

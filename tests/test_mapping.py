@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import jsonschema
 import polars as pl
@@ -13,6 +14,7 @@ import pytest
 from klaviyo_toolkit import Toolkit, map_submissions, mapping_table
 from klaviyo_toolkit import phones as phones_module
 from klaviyo_toolkit.mapping import METRIC_NAME
+from klaviyo_toolkit.settings import ValueUnit
 
 from .conftest import REPO, SAMPLE, camel, write_jsonl
 
@@ -24,14 +26,26 @@ ANNIE_DOT = {
     "firstName": "Annie",
     "lastName": "Dot",
     "phone": "1231231234",
-    "address": {"postalCode": "70112", "city": "New Orleans", "region": "LA", "country": "US"},
-    "utmCodes": {"term": None, "medium": None, "source": None, "content": None, "campaign": None},
+    "address": {
+        "postalCode": "70112",
+        "city": "New Orleans",
+        "region": "LA",
+        "country": "US",
+    },
+    "utmCodes": {
+        "term": None,
+        "medium": None,
+        "source": None,
+        "content": None,
+        "campaign": None,
+    },
     "sourceCode": None,
     "accountName": "The Charitable Foundation",
 }
 
-# Anedot's own example body, in the real API's shape: the envelope, location, no bad phone.
-ANNIE_DOT_BODY = {
+# Anedot's own example body, in the real API's shape:
+# the envelope, location, no bad phone.
+ANNIE_DOT_BODY: dict[str, Any] = {
     "data": {
         "type": "event",
         "attributes": {
@@ -69,21 +83,51 @@ ANNIE_DOT_BODY = {
 }
 
 ALLOWED_PROFILE = {
-    "email", "phone_number", "external_id", "anonymous_id", "_kx", "first_name",
-    "last_name", "organization", "locale", "title", "image", "location", "properties", "meta",
-}  # fmt: skip
+    "email",
+    "phone_number",
+    "external_id",
+    "anonymous_id",
+    "_kx",
+    "first_name",
+    "last_name",
+    "organization",
+    "locale",
+    "title",
+    "image",
+    "location",
+    "properties",
+    "meta",
+}
 ALLOWED_LOCATION = {
-    "address1", "address2", "city", "region", "zip", "country", "timezone", "ip",
-    "latitude", "longitude",
-}  # fmt: skip
+    "address1",
+    "address2",
+    "city",
+    "region",
+    "zip",
+    "country",
+    "timezone",
+    "ip",
+    "latitude",
+    "longitude",
+}
 
 
 def _schema() -> dict[str, Any]:
-    text = resources.files("klaviyo_toolkit").joinpath("schemas/klaviyo-event-schema.json")
+    text = resources.files("klaviyo_toolkit").joinpath(
+        "schemas/klaviyo-event-schema.json"
+    )
     return dict(json.loads(text.read_text()))
 
 
-def _mapped(tk: Toolkit, tmp_path: Path, rows: list[object], **options: Any) -> pl.DataFrame:
+class _MapOptions(TypedDict, total=False):
+    value_unit: ValueUnit
+    backfill: bool
+    now: datetime | None
+
+
+def _mapped(
+    tk: Toolkit, tmp_path: Path, rows: Sequence[object], **options: Unpack[_MapOptions]
+) -> pl.DataFrame:
     tk.ingest(write_jsonl(tmp_path / "in.jsonl", rows))
     return map_submissions(tk.submissions(), **options)
 
@@ -97,7 +141,9 @@ def test_annie_dot_maps_field_for_field(tk: Toolkit, tmp_path: Path) -> None:
     assert "phone '1231231234' dropped: not a valid number" in row["notes"]
 
 
-def test_the_bulk_item_carries_the_same_event_and_profile(tk: Toolkit, tmp_path: Path) -> None:
+def test_the_bulk_item_carries_the_same_event_and_profile(
+    tk: Toolkit, tmp_path: Path
+) -> None:
     (row,) = _mapped(tk, tmp_path, [ANNIE_DOT]).to_dicts()
 
     item = json.loads(row["bulk_item"])
@@ -137,7 +183,11 @@ def test_a_sample_bulk_request_validates_against_klaviyos_schema(tk: Toolkit) ->
 
     tk.ingest(SAMPLE / "submissions.jsonl")
     ok = map_submissions(tk.submissions()).filter(pl.col("status") == "ok")
-    pairs = zip(ok["submission_id"].to_list(), [i.encode() for i in ok["bulk_item"]], strict=True)
+    pairs = zip(
+        ok["submission_id"].to_list(),
+        [i.encode() for i in ok["bulk_item"]],
+        strict=True,
+    )
     bulk = jsonschema.Draft202012Validator(_schema()["bulk_create_events"])
 
     for batch in bulk_batches(pairs):
@@ -145,7 +195,9 @@ def test_a_sample_bulk_request_validates_against_klaviyos_schema(tk: Toolkit) ->
 
 
 def test_dollars_send_the_amount_with_its_currency(tk: Toolkit, tmp_path: Path) -> None:
-    (row,) = _mapped(tk, tmp_path, [camel("d1", amount="25.50")], value_unit="dollars").to_dicts()
+    (row,) = _mapped(
+        tk, tmp_path, [camel("d1", amount="25.50")], value_unit="dollars"
+    ).to_dicts()
 
     attributes = json.loads(row["body"])["data"]["attributes"]
     assert attributes["value"] == 25.5
@@ -159,10 +211,15 @@ def test_a_lead_carries_no_value(tk: Toolkit, tmp_path: Path) -> None:
     assert "value" not in attributes and "value_currency" not in attributes
 
 
-def test_phone_only_donors_are_sent_with_an_e164_phone(tk: Toolkit, tmp_path: Path) -> None:
-    (row,) = _mapped(tk, tmp_path, [camel("p1", email=None, phone="(504) 234-5678")]).to_dicts()
+def test_phone_only_donors_are_sent_with_an_e164_phone(
+    tk: Toolkit, tmp_path: Path
+) -> None:
+    (row,) = _mapped(
+        tk, tmp_path, [camel("p1", email=None, phone="(504) 234-5678")]
+    ).to_dicts()
 
-    profile = json.loads(row["body"])["data"]["attributes"]["profile"]["data"]["attributes"]
+    body = json.loads(row["body"])
+    profile = body["data"]["attributes"]["profile"]["data"]["attributes"]
     assert profile["phone_number"] == "+15042345678"
     assert "email" not in profile
     assert "phone '(504) 234-5678' normalized to +15042345678" in row["notes"]
@@ -183,8 +240,13 @@ def test_no_email_and_no_usable_phone_is_rejected_with_the_reason(
     assert "no email and no phone" in reasons[1]
 
 
-def test_times_klaviyo_would_refuse_are_rejected_here(tk: Toolkit, tmp_path: Path) -> None:
-    rows = [camel("old", createdAt="1989-12-31T23:59:59Z"), camel("new", createdAt="2099-01-01")]
+def test_times_klaviyo_would_refuse_are_rejected_here(
+    tk: Toolkit, tmp_path: Path
+) -> None:
+    rows = [
+        camel("old", createdAt="1989-12-31T23:59:59Z"),
+        camel("new", createdAt="2099-01-01"),
+    ]
 
     mapped = _mapped(tk, tmp_path, rows).sort("submission_id")
 
@@ -193,11 +255,14 @@ def test_times_klaviyo_would_refuse_are_rejected_here(tk: Toolkit, tmp_path: Pat
     assert "before 1990" in mapped["reason"][1]
 
 
-def test_text_with_quotes_and_emoji_stays_valid_json(tk: Toolkit, tmp_path: Path) -> None:
+def test_text_with_quotes_and_emoji_stays_valid_json(
+    tk: Toolkit, tmp_path: Path
+) -> None:
     name = 'Zoë "Z" O\'Brien \\ 🎉\u2028'
     (row,) = _mapped(tk, tmp_path, [camel("q1", firstName=name)]).to_dicts()
 
-    profile = json.loads(row["body"])["data"]["attributes"]["profile"]["data"]["attributes"]
+    body = json.loads(row["body"])
+    profile = body["data"]["attributes"]["profile"]["data"]["attributes"]
     assert profile["first_name"] == name.strip()
 
 
@@ -212,7 +277,12 @@ def test_mapping_100k_submissions_runs_no_python_per_row(
     tk.ingest(path)
     calls: list[str | None] = []
     real = phones_module.to_e164
-    monkeypatch.setattr(phones_module, "to_e164", lambda raw: calls.append(raw) or real(raw))
+
+    def counting(raw: str | None) -> str | None:
+        calls.append(raw)
+        return real(raw)
+
+    monkeypatch.setattr(phones_module, "to_e164", counting)
 
     mapped = map_submissions(tk.submissions())
 
@@ -226,7 +296,11 @@ def test_mapping_100k_submissions_runs_no_python_per_row(
 def test_the_mapping_table_lists_anedots_fields() -> None:
     table = mapping_table()
 
-    assert {"createdAt", "amount", "address.postalCode", "utmCodes.term", "accountName"} <= set(
-        table["anedot"].to_list()
-    )
+    assert {
+        "createdAt",
+        "amount",
+        "address.postalCode",
+        "utmCodes.term",
+        "accountName",
+    } <= set(table["anedot"].to_list())
     assert "properties.Source Code" in table["klaviyo"].to_list()

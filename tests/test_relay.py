@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,9 @@ from .conftest import GOOD_KEY, REVOKED_KEY, camel, write_jsonl
 LOOPBACK = "http://127.0.0.1:9"
 
 
-def _rows(count: int, *, pages: tuple[str, ...] = ("page-1",), start_day: int = 1) -> list[object]:
+def _rows(
+    count: int, *, pages: tuple[str, ...] = ("page-1",), start_day: int = 1
+) -> list[object]:
     return [
         camel(
             f"sub-{i:04d}",
@@ -32,10 +35,6 @@ def _ingest(tk: Toolkit, tmp_path: Path, rows: list[object]) -> None:
     tk.ingest(write_jsonl(tmp_path / "rows.jsonl", rows))
 
 
-def _push(tk: Toolkit, name: str, clock: Clock, **kwargs: object) -> object:
-    return tk.push(name, options=PushOptions(clock=clock), **kwargs)  # type: ignore[arg-type]
-
-
 def test_a_push_delivers_every_submission_once(
     tk: Toolkit, tmp_path: Path, simulator: Simulator, clock: Clock
 ) -> None:
@@ -46,9 +45,9 @@ def test_a_push_delivers_every_submission_once(
 
     assert (report.delivered, report.failed, report.endpoint) == (40, 0, "single")
     assert sorted(simulator.unique_ids()) == [f"sub-{i:04d}" for i in range(40)]
-    assert tk.status().row(by_predicate=None, named=True) if False else True
     status = tk.status().to_dicts()[0]
-    assert (status["delivered"], status["unsent"], status["consecutive_failures"]) == (40, 0, 0)
+    counts = (status["delivered"], status["unsent"], status["consecutive_failures"])
+    assert counts == (40, 0, 0)
 
 
 def test_errors_and_dropped_connections_still_deliver_exactly_once(
@@ -129,7 +128,10 @@ def test_a_success_resets_the_streak(
 
     assert report.delivered == 10 and not report.inactive
     assert tk.integration("main").consecutive_failures == 0
-    assert Counter(tk.attempts("main")["outcome"].to_list()) == {"delivered": 10, "failed": 4}
+    assert Counter(tk.attempts("main")["outcome"].to_list()) == {
+        "delivered": 10,
+        "failed": 4,
+    }
 
 
 def test_429_is_waited_out_and_not_counted_as_a_failure(
@@ -144,7 +146,16 @@ def test_429_is_waited_out_and_not_counted_as_a_failure(
             return httpx.Response(
                 429,
                 headers={"Retry-After": "3"},
-                json={"errors": [{"id": "x", "code": "throttled", "title": "Throttled", "detail": "slow"}]},
+                json={
+                    "errors": [
+                        {
+                            "id": "x",
+                            "code": "throttled",
+                            "title": "Throttled",
+                            "detail": "slow",
+                        }
+                    ]
+                },
             )
         return httpx.Response(202)
 
@@ -156,7 +167,7 @@ def test_429_is_waited_out_and_not_counted_as_a_failure(
 
     assert (report.delivered, report.failed, report.throttled) == (2, 0, 6)
     assert not report.inactive and tk.integration("main").consecutive_failures == 0
-    assert all(later - earlier >= 3 for earlier, later in zip(seen, seen[1:6], strict=False))
+    assert all(later - earlier >= 3 for earlier, later in pairwise(seen[:6]))
 
 
 def test_scope_exclusions_and_team_are_respected(
@@ -166,13 +177,23 @@ def test_scope_exclusions_and_team_are_respected(
     tk.set_page_team("p1", "Field")
     tk.set_page_team("p2", "Field")
     tk.set_page_team("p3", "Digital")
-    tk.add_integration("field", api_key=GOOD_KEY, base_url=simulator.base_url, team="Field", excluded_pages="p2")
-    tk.add_integration("chosen", api_key=GOOD_KEY, base_url=simulator.base_url, pages="p3")
+    tk.add_integration(
+        "field",
+        api_key=GOOD_KEY,
+        base_url=simulator.base_url,
+        team="Field",
+        excluded_pages="p2",
+    )
+    tk.add_integration(
+        "chosen", api_key=GOOD_KEY, base_url=simulator.base_url, pages="p3"
+    )
 
     field = tk.push("field", options=PushOptions(clock=clock))
     chosen = tk.push("chosen", options=PushOptions(clock=clock))
 
-    by_page = {r["submission_id"]: r["action_page_id"] for r in tk.submissions().to_dicts()}
+    by_page = {
+        r["submission_id"]: r["action_page_id"] for r in tk.submissions().to_dicts()
+    }
     pages_sent = Counter(by_page[s] for s in simulator.unique_ids())
     assert (field.delivered, chosen.delivered) == (10, 10)
     assert pages_sent == {"p1": 10, "p3": 10}
@@ -198,9 +219,13 @@ def test_the_date_range_limits_what_is_sent(
     _ingest(tk, tmp_path, _rows(20))
     tk.add_integration("main", api_key=GOOD_KEY, base_url=simulator.base_url)
 
-    report = tk.push("main", since="2026-03-03", until="2026-03-04", options=PushOptions(clock=clock))
+    report = tk.push(
+        "main", since="2026-03-03", until="2026-03-04", options=PushOptions(clock=clock)
+    )
 
-    created = {r["submission_id"]: r["created_at"].day for r in tk.submissions().to_dicts()}
+    created = {
+        r["submission_id"]: r["created_at"].day for r in tk.submissions().to_dicts()
+    }
     assert report.delivered == 2
     assert sorted(created[s] for s in simulator.unique_ids()) == [3, 4]
 
@@ -249,10 +274,27 @@ def test_a_refused_bulk_batch_is_split_to_isolate_the_bad_row(
     tk: Toolkit, tmp_path: Path, httpx_mock: HTTPXMock, clock: Clock
 ) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
-        items = json.loads(request.content)["data"]["attributes"]["events-bulk-create"]["data"]
-        ids = [i["attributes"]["events"]["data"][0]["attributes"]["unique_id"] for i in items]
+        document = json.loads(request.content)
+        items = document["data"]["attributes"]["events-bulk-create"]["data"]
+        ids = [
+            i["attributes"]["events"]["data"][0]["attributes"]["unique_id"]
+            for i in items
+        ]
         if "sub-0013" in ids:
-            return httpx.Response(400, json={"errors": [{"id": "1", "code": "invalid", "title": "Invalid input.", "detail": "bad", "source": {"pointer": "/data/0"}}]})
+            return httpx.Response(
+                400,
+                json={
+                    "errors": [
+                        {
+                            "id": "1",
+                            "code": "invalid",
+                            "title": "Invalid input.",
+                            "detail": "bad",
+                            "source": {"pointer": "/data/0"},
+                        }
+                    ]
+                },
+            )
         return httpx.Response(202)
 
     httpx_mock.add_callback(answer, is_reusable=True)
@@ -277,7 +319,9 @@ def test_the_key_appears_in_no_log_attempt_or_error(
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("KLAVIYO_TEST_KEY", REVOKED_KEY)
     _ingest(tk, tmp_path, _rows(8))
-    tk.add_integration("main", api_key_env="KLAVIYO_TEST_KEY", base_url=simulator.base_url)
+    tk.add_integration(
+        "main", api_key_env="KLAVIYO_TEST_KEY", base_url=simulator.base_url
+    )
 
     report = tk.push("main", options=PushOptions(clock=clock))
     with pytest.raises(IntegrationInactive) as refused:

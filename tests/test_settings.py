@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from klaviyo_toolkit import ApiKey, ConfigError, IntegrationSettings, InvalidKey, InvalidScope
+from klaviyo_toolkit import (
+    ApiKey,
+    ConfigError,
+    IntegrationSettings,
+    InvalidKey,
+    InvalidScope,
+)
 from klaviyo_toolkit.settings import check_base_url, parse_page_ids
 
 from .conftest import GOOD_KEY
@@ -32,28 +38,43 @@ def test_a_malformed_key_is_refused_without_repeating_it() -> None:
 
 
 def test_page_ids_are_parsed_from_a_comma_separated_string() -> None:
-    assert parse_page_ids(" 12, 34 ,12,a'b;c ", what="excluded page") == ("12", "34", "a'b;c")
+    ids = parse_page_ids(" 12, 34 ,12,a'b;c ", what="excluded page")
+    assert ids == ("12", "34", "a'b;c")
     assert parse_page_ids("", what="page") == ()
     assert parse_page_ids(None, what="page") == ()
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("12,,34", "empty item at position 2"), ("12, 3 4", "position 2"), ("1\t2", "position 1")],
+    [
+        ("12,,34", "empty item at position 2"),
+        ("12, 3 4", "position 2"),
+        ("1\t2", "position 1"),
+    ],
 )
-def test_junk_in_a_page_list_is_refused_in_one_sentence(text: str, message: str) -> None:
+def test_junk_in_a_page_list_is_refused_in_one_sentence(
+    text: str, message: str
+) -> None:
     with pytest.raises(InvalidScope, match=message):
         parse_page_ids(text, what="excluded page")
 
 
 @pytest.mark.parametrize(
-    "url", ["https://a.klaviyo.com", "http://127.0.0.1:8765", "http://localhost:1", "http://[::1]:9"]
+    "url",
+    [
+        "https://a.klaviyo.com",
+        "http://127.0.0.1:8765",
+        "http://localhost:1",
+        "http://[::1]:9",
+    ],
 )
 def test_https_or_loopback_http_base_urls_are_accepted(url: str) -> None:
     assert check_base_url(url) == url
 
 
-@pytest.mark.parametrize("url", ["http://a.klaviyo.com", "http://10.0.0.5:80", "ftp://x", "nonsense"])
+@pytest.mark.parametrize(
+    "url", ["http://a.klaviyo.com", "http://10.0.0.5:80", "ftp://x", "nonsense"]
+)
 def test_other_base_urls_are_refused(url: str) -> None:
     with pytest.raises(ConfigError, match="https, or http only on a loopback"):
         check_base_url(url)

@@ -21,7 +21,13 @@ def test_a_new_file_gets_every_table_and_the_schema_version(tmp_path: Path) -> N
     with store.connect() as con:
         tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
 
-    assert {"submissions", "integrations", "relay_attempts", "action_pages", "quarantine"} <= tables
+    assert {
+        "submissions",
+        "integrations",
+        "relay_attempts",
+        "action_pages",
+        "quarantine",
+    } <= tables
     assert store.schema_version() == SCHEMA_VERSION
 
 
@@ -71,7 +77,9 @@ def test_a_file_held_by_another_process_gives_store_busy(tmp_path: Path) -> None
         text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        assert (
+            holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        )
         with pytest.raises(StoreBusy, match="held by another process"):
             Store(path, busy_timeout=0.2).schema_version()
     finally:
