@@ -1,4 +1,4 @@
-"""klaviyo-toolkit: relay Anedot submissions to Klaviyo, with a DuckDB store of every attempt.
+"""klaviyo-toolkit: relay Anedot submissions to Klaviyo, every attempt kept in DuckDB.
 
     from klaviyo_toolkit import Toolkit
     tk = Toolkit("relay.duckdb")

@@ -100,22 +100,39 @@ REASONS: dict[str, str] = {
 }
 
 
-def _pick(camel: str, snake: str) -> str:
-    """The text at the shape's own path, with empty strings read as absent."""
-    return (
-        "nullif(trim(CASE WHEN is_webhook "
-        f"THEN p->>'{snake}' ELSE p->>'{camel}' END), '')"
-    )
+# Values read beside the text fields, with the paths of each shape; a snake path of None
+# means the webhook shape has no second place for it.
+_EXTRA_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("created_text", "$.createdAt", "$.created_at_iso8601"),
+    ("created_fallback", "$.createdAt", "$.created_at"),
+    ("amount_text", "$.amount", "$.event_amount"),
+    ("amount_fallback", "$.amount", "$.amount_in_dollars"),
+    ("kind_text", "$.kind", "$.kind"),
+    ("recurring_text", "$.recurring", "$.recurring"),
+)
+_ALL_FIELDS = _TEXT_FIELDS + _EXTRA_FIELDS
+
+
+def _paths(shape: int) -> str:
+    """A DuckDB list literal of every field's path in one shape (1 camel, 2 snake)."""
+    return "[" + ", ".join(f"'{field[shape]}'" for field in _ALL_FIELDS) + "]"
+
+
+def _value(position: int) -> str:
+    """The text at one field's position in the extracted list, empty read as absent."""
+    return f"nullif(trim(v[{position}]), '')"
 
 
 def normalize_sql(lines: str) -> str:
     """SQL over the relation `lines(source, line, raw_bytes)` giving one row per line.
 
     Each row has the normalized columns, plus `reason` and `field` (NULL when the row is
-    good). Empty lines are dropped here: they are not submissions and not errors.
+    good). Empty lines are dropped here: they are not submissions and not errors. Every
+    field is read by one multi-path extraction per row, which parses the JSON once.
     """
+    position = {field[0]: i for i, field in enumerate(_ALL_FIELDS, start=1)}
     text_columns = ",\n        ".join(
-        f"{_pick(camel, snake)} AS {column}" for column, camel, snake in _TEXT_FIELDS
+        f"{_value(position[column])} AS {column}" for column, _, _ in _TEXT_FIELDS
     )
     return f"""
     WITH decoded AS (
@@ -135,24 +152,25 @@ def normalize_sql(lines: str) -> str:
                CASE WHEN json_type(j->'$.payload') = 'OBJECT' THEN j->'$.payload'
                     ELSE j END AS p
         FROM parsed
+    ), extracted AS (
+        SELECT *,
+               CASE WHEN is_webhook THEN json_extract_string(p, {_paths(2)})
+                    ELSE json_extract_string(p, {_paths(1)}) END AS v
+        FROM shaped
     ), fields AS (
         SELECT source, line, text, j, is_object, is_webhook,
         CASE WHEN is_webhook THEN p->'$.submission_id' ELSE p->'$.id' END AS id_json,
         CASE WHEN is_webhook THEN nullif(trim(j->>'$.event'), '') END AS event,
-        CASE WHEN is_webhook
-             THEN coalesce(nullif(trim(p->>'$.created_at_iso8601'), ''),
-                           nullif(trim(p->>'$.created_at'), ''))
-             ELSE nullif(trim(p->>'$.createdAt'), '') END AS created_text,
-        CASE WHEN is_webhook
-             THEN coalesce(nullif(trim(p->>'$.event_amount'), ''),
-                           nullif(trim(p->>'$.amount_in_dollars'), ''))
-             ELSE nullif(trim(p->>'$.amount'), '') END AS amount_text,
-        lower(nullif(trim(p->>'$.kind'), '')) AS kind_text,
-        lower(p->>'$.recurring') AS recurring_text,
+        coalesce({_value(position["created_text"])},
+                 {_value(position["created_fallback"])}) AS created_text,
+        coalesce({_value(position["amount_text"])},
+                 {_value(position["amount_fallback"])}) AS amount_text,
+        lower({_value(position["kind_text"])}) AS kind_text,
+        lower(v[{position["recurring_text"]}]) AS recurring_text,
         CASE WHEN is_webhook THEN p->'$.custom_field_responses'
              ELSE p->'$.customFields' END AS custom_fields,
         {text_columns}
-        FROM shaped
+        FROM extracted
     ), typed AS (
         SELECT *,
                CASE WHEN json_type(id_json) = 'VARCHAR'

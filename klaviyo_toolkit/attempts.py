@@ -25,8 +25,8 @@ __all__ = ["Attempt", "AttemptLog", "IntegrationState"]
 
 log = logging.getLogger(__name__)
 
-FLUSH_ROWS = 500
-FLUSH_SECONDS = 0.25
+FLUSH_ROWS = 2_000
+FLUSH_SECONDS = 0.5
 
 _SCHEMA = pa.schema(
     [

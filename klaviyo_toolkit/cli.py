@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .errors import RelayError, ToolkitError
+from .errors import ConfigError, RelayError, ToolkitError
 from .relay import PushOptions, PushProgress, PushReport
 from .scope import Selection, parse_moment
 from .store import DB_ENV, DEFAULT_DB
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_integration(commands)
     _add_push(commands)
     _add_reports(commands)
+    _add_serve(commands)
     _add_simulate(commands)
     _add_demo(commands)
     return parser
@@ -265,6 +267,26 @@ def _add_reports(commands: Any) -> None:
     preview.add_argument("--limit", type=int, default=3)
     _json_flag(preview)
     preview.set_defaults(handler=cmd_preview)
+
+
+def _add_serve(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve", help="receive Anedot webhooks (and relay them)"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8766)
+    serve.add_argument(
+        "--secret-env",
+        default="ANEDOT_WEBHOOK_SECRET",
+        metavar="VAR",
+        help="variable holding the webhook secret (default ANEDOT_WEBHOOK_SECRET)",
+    )
+    serve.add_argument(
+        "--relay", action="store_true", help="push new submissions as they arrive"
+    )
+    serve.set_defaults(handler=cmd_serve)
 
 
 def _add_simulate(commands: Any) -> None:
@@ -543,6 +565,24 @@ def cmd_preview(args: argparse.Namespace) -> int:
         out.print_json(row["body"]) if row["body"] else out.print(
             f"  rejected: {row['reason']}"
         )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .webhook import WebhookReceiver, serve
+
+    secret = os.environ.get(args.secret_env, "")
+    if not secret:
+        raise ConfigError(
+            f"The environment variable {args.secret_env} is not set; export the "
+            "webhook's secret from Anedot in it."
+        )
+    receiver = WebhookReceiver(_toolkit(args), secret=secret.encode(), relay=args.relay)
+    err.print(
+        f"Receiving Anedot webhooks on http://{args.host}:{args.port}/anedot"
+        f"{' and relaying them' if args.relay else ''}; Ctrl-C stops."
+    )
+    serve(receiver, host=args.host, port=args.port)
     return 0
 
 

@@ -16,6 +16,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -26,7 +27,15 @@ from .anedot import NORMALIZED_COLUMNS, REASONS, normalize_sql
 from .errors import InputError
 from .store import CONNECTION_LOCK, Store, frame, scalar
 
-__all__ = ["CHUNK_LINES", "FileReport", "IngestReport", "expand_paths", "ingest_files"]
+__all__ = [
+    "CHUNK_LINES",
+    "FileReport",
+    "IngestReport",
+    "expand_paths",
+    "ingest_bodies",
+    "ingest_bodies_on",
+    "ingest_files",
+]
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +162,17 @@ def ingest_bodies(store: Store, bodies: Sequence[bytes], *, source: str) -> File
     return report
 
 
+def ingest_bodies_on(
+    con: duckdb.DuckDBPyConnection, bodies: Sequence[bytes], *, source: str
+) -> FileReport:
+    """`ingest_bodies` in the caller's transaction, to commit with its own writes."""
+    report = FileReport(source=source)
+    if bodies:
+        prepared = _prepare(_lines_table(source, list(bodies), first_line=1), report)
+        _insert(con, prepared, report)
+    return report
+
+
 def _chunks(path: Path) -> Iterator[pa.Table]:
     if path.suffix.lower() in JSON_SUFFIXES:
         yield from _json_document_chunks(path)
@@ -216,7 +236,22 @@ def _lines_table(source: str, lines: list[bytes], *, first_line: int) -> pa.Tabl
     )
 
 
+@dataclass
+class _Prepared:
+    """A normalized chunk, ready to insert: the good rows and the quarantined ones."""
+
+    rows: pa.Table
+    quarantine: pa.Table
+    reasons: list[str]
+
+
 def _ingest_chunk(store: Store, chunk: pa.Table, report: FileReport) -> None:
+    prepared = _prepare(chunk, report)
+    with store.transaction() as con:
+        _insert(con, prepared, report)
+
+
+def _prepare(chunk: pa.Table, report: FileReport) -> _Prepared:
     normalized = _normalize(chunk)
     good = normalized.filter(pl.col("reason").is_null())
     bad = normalized.filter(pl.col("reason").is_not_null())
@@ -224,51 +259,70 @@ def _ingest_chunk(store: Store, chunk: pa.Table, report: FileReport) -> None:
 
     unique = good.unique(subset="submission_id", keep="first", maintain_order=True)
     report.duplicates += good.height - unique.height
+    return _Prepared(
+        rows=unique.select(NORMALIZED_COLUMNS).to_arrow(),
+        quarantine=_quarantine_rows(bad).to_arrow(),
+        reasons=bad.get_column("reason").to_list(),
+    )
 
-    rows = unique.select(NORMALIZED_COLUMNS).to_arrow()
-    quarantine = _quarantine_rows(bad).to_arrow()
-    with store.transaction() as con:
-        before = _count(con)
-        con.register("incoming", rows)
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, prepared: _Prepared, report: FileReport
+) -> None:
+    """Insert in the caller's transaction; ids already stored count as duplicates."""
+    before = _count(con)
+    con.register("incoming", prepared.rows)
+    con.execute(
+        f"""
+        INSERT INTO submissions ({", ".join(NORMALIZED_COLUMNS)}, ingested_at)
+        SELECT i.*, now() FROM incoming i
+        ANTI JOIN submissions s ON s.submission_id = i.submission_id
+        """
+    )
+    stored = _count(con) - before
+    _record_pages(con)
+    con.unregister("incoming")
+    if prepared.quarantine.num_rows:
+        con.register("bad_rows", prepared.quarantine)
+        # A file ingested twice must not quarantine its bad lines twice.
         con.execute(
-            f"""
-            INSERT INTO submissions ({", ".join(NORMALIZED_COLUMNS)}, ingested_at)
-            SELECT i.*, now() FROM incoming i
-            ANTI JOIN submissions s ON s.submission_id = i.submission_id
+            """
+            INSERT INTO quarantine
+            SELECT b.*, now() FROM bad_rows b
+            ANTI JOIN quarantine q ON q.source = b.source AND q.line = b.line
+                AND q.text IS NOT DISTINCT FROM b.text
             """
         )
-        stored = _count(con) - before
-        _record_pages(con)
-        con.unregister("incoming")
-        if quarantine.num_rows:
-            con.register("bad_rows", quarantine)
-            # A file ingested twice must not quarantine its bad lines twice.
-            con.execute(
-                """
-                INSERT INTO quarantine
-                SELECT b.*, now() FROM bad_rows b
-                ANTI JOIN quarantine q ON q.source = b.source AND q.line = b.line
-                    AND q.text IS NOT DISTINCT FROM b.text
-                """
-            )
-            con.unregister("bad_rows")
+        con.unregister("bad_rows")
 
     report.stored += stored
-    report.duplicates += unique.height - stored
-    report.quarantined += bad.height
-    report.reasons.update(bad.get_column("reason").to_list())
+    report.duplicates += prepared.rows.num_rows - stored
+    report.quarantined += prepared.quarantine.num_rows
+    report.reasons.update(prepared.reasons)
 
 
 def _normalize(chunk: pa.Table) -> pl.DataFrame:
     """Run the normalizing SQL in a private in-memory database: no lock on the store."""
     with CONNECTION_LOCK:
-        con = duckdb.connect()
+        con = _scratch()
+        con.register("lines", chunk)
         try:
-            con.execute("SET TimeZone = 'UTC'")
-            con.register("lines", chunk)
-            return frame(con, normalize_sql("lines"))
+            return frame(con, _NORMALIZE_SQL)
         finally:
-            con.close()
+            con.unregister("lines")
+
+
+_NORMALIZE_SQL = normalize_sql("lines")
+
+
+@cache
+def _scratch() -> duckdb.DuckDBPyConnection:
+    """One in-memory database per process for normalizing, kept: it locks no file, and
+    making one costs more than normalizing a webhook body. Used under CONNECTION_LOCK.
+    """
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 def _quarantine_rows(bad: pl.DataFrame) -> pl.DataFrame:

@@ -19,7 +19,16 @@ from .errors import AlreadyExists, NotFound
 from .settings import ApiKey, IntegrationSettings
 from .store import Store, scalar
 
-__all__ = ["Integration", "add", "get", "list_all", "remove", "set_active", "update"]
+__all__ = [
+    "Integration",
+    "add",
+    "get",
+    "list_all",
+    "read_all",
+    "remove",
+    "set_active",
+    "update",
+]
 
 _COLUMNS = (
     "name, api_key_env, api_key, key_hint, base_url, pages, excluded_pages, team, "
@@ -119,9 +128,12 @@ def get(store: Store, name: str) -> Integration:
 
 def list_all(store: Store) -> list[Integration]:
     with store.connect() as con:
-        rows = con.execute(
-            f"SELECT {_COLUMNS} FROM integrations ORDER BY name"
-        ).fetchall()
+        return read_all(con)
+
+
+def read_all(con: duckdb.DuckDBPyConnection) -> list[Integration]:
+    """Every integration, on a connection the caller already holds."""
+    rows = con.execute(f"SELECT {_COLUMNS} FROM integrations ORDER BY name").fetchall()
     return [_from_row(row) for row in rows]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from .integrations import Integration
+from .integrations import Integration, read_all
 from .scope import Selection, scope_query
 from .store import Store, frame
 
@@ -39,9 +39,13 @@ def attempt_counts(store: Store) -> pl.DataFrame:
     A submission counts as failed only when it was never delivered.
     """
     with store.connect() as con:
-        return frame(
-            con,
-            """
+        return _attempt_counts(con)
+
+
+def _attempt_counts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return frame(
+        con,
+        """
             WITH per_submission AS (
                 SELECT integration, submission_id,
                        bool_or(outcome = 'delivered') AS delivered,
@@ -55,16 +59,21 @@ def attempt_counts(store: Store) -> pl.DataFrame:
                    count(*) FILTER (WHERE rejected AND NOT delivered) AS rejected
             FROM per_submission GROUP BY integration
             """,
-        )
+    )
 
 
-def integration_status(store: Store, integrations: list[Integration]) -> pl.DataFrame:
-    """One row per integration with the counts `status --json` promises."""
-    counts = {
-        row["integration"]: row for row in attempt_counts(store).iter_rows(named=True)
-    }
-    rows = []
+def integration_status(store: Store) -> pl.DataFrame:
+    """One row per integration with the counts `status --json` promises.
+
+    Everything is read on one connection: opening the file costs more than the queries.
+    """
     with store.connect() as con:
+        integrations = read_all(con)
+        counts = {
+            row["integration"]: row
+            for row in _attempt_counts(con).iter_rows(named=True)
+        }
+        rows = []
         for integration in integrations:
             in_scope = _count(con, integration, Selection(mode="all"))
             unsent = _count(con, integration, Selection(mode="unsent"))

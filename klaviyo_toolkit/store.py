@@ -146,6 +146,18 @@ MIGRATIONS: tuple[str, ...] = (
         quarantined_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 2: webhook deliveries, kept whole and keyed by Anedot's X-Request-Id.
+    """
+    CREATE TABLE webhook_deliveries (
+        request_id VARCHAR PRIMARY KEY,
+        received_at TIMESTAMPTZ NOT NULL,
+        event VARCHAR,
+        submission_id VARCHAR,
+        integration_id VARCHAR,
+        outcome VARCHAR NOT NULL,
+        body JSON NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -90,7 +90,7 @@ class StreakGate:
             self._changed.notify_all()
 
     def _backoff(self) -> float:
-        """Exponential in the streak; full jitter keeps parallel pushes apart."""
+        """Exponential in the streak; jitter keeps parallel pushes apart."""
         ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** max(0, self.streak - 1))
         return float(ceiling * (0.5 + 0.5 * self._random.random()))
 

@@ -318,7 +318,7 @@ class Toolkit:
 
     def status(self) -> pl.DataFrame:
         """Every integration with its state and delivered / failed / unsent counts."""
-        return integration_status(self.store, self.integrations())
+        return integration_status(self.store)
 
     def attempts(
         self,
