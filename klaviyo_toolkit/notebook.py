@@ -22,7 +22,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 import polars as pl
@@ -45,6 +45,9 @@ from .notebook_data import (
 )
 from .relay import PushOptions, PushProgress, PushReport
 from .toolkit import Toolkit
+
+if TYPE_CHECKING:
+    import altair as alt
 
 __all__ = [
     "DonorHistory",
@@ -186,8 +189,8 @@ class MappingPreview(_Face):
     def _mapped(self, frame: pl.DataFrame, integration: str | None) -> pl.DataFrame:
         """The preview of these submissions: the bodies a push would send, one path."""
         if frame.is_empty():
-            schema = {**dict.fromkeys(_MAPPED_COLUMNS, pl.String)}
-            mapped = pl.DataFrame(schema={**schema, "notes": pl.List(pl.String)})
+            schema = dict.fromkeys(_MAPPED_COLUMNS, pl.String())
+            mapped = pl.DataFrame(schema={**schema, "notes": pl.List(pl.String())})
         else:
             ids = frame.get_column("submission_id").to_list()
             mapped = self.tk.preview(integration, submission_ids=ids, limit=len(ids))
@@ -377,6 +380,7 @@ class PushPanel(_Face):
             return None
 
         name = pending.pop("name")
+        log.info("push to %s confirmed in the notebook panel", name)
         self.bar.value = 0
         self.bar.max = max(1, self.dry_run.selected if self.dry_run else 1)
         try:
@@ -454,7 +458,7 @@ class RelayHealth(_Face):
         self.tk = tk
         self.status = pl.DataFrame()
         self.frames: dict[str, pl.DataFrame] = {}
-        self.charts: dict[str, Any] = {}
+        self.charts: dict[str, alt.TopLevelMixin] = {}
 
         self.integration = _integration_choice(tk, integration)
         self.refresh_button = w.Button(description="Refresh")

@@ -128,7 +128,8 @@ def _classify(
     if row.klaviyo.startswith("profile.location."):
         return "moved", row.note or "Klaviyo wants address parts inside location."
     if row.column == "amount":
-        return "scaled", _note_about(notes, "amount", "value")
+        note = _note_about(notes, "amount", "value")
+        return ("scaled" if "x 100" in note else "kept"), note
     if row.column == "created_at":
         return "normalized", "ISO 8601 with a UTC offset"
     if value != sent:

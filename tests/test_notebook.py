@@ -152,6 +152,17 @@ def test_stepping_through_a_frame_visits_it_in_order_and_wraps(store: Toolkit) -
     assert preview.position == 0
 
 
+def test_select_moves_to_a_submission_or_searches_for_it(store: Toolkit) -> None:
+    preview = mapping_preview(store, search=ROSA)
+
+    preview.select("gift-field-2")
+    assert preview.position == 1
+
+    preview.select("lead-digital-1")
+    assert preview.search.value == "lead-digital-1"
+    assert preview.frame["submission_id"].to_list() == ["lead-digital-1"]
+
+
 def test_the_preview_highlights_a_phone_normalized_to_e164(store: Toolkit) -> None:
     preview = mapping_preview(store, submission_id="gift-field-1")
 
@@ -228,6 +239,8 @@ def test_the_preview_uses_the_integrations_value_unit(
 
     assert preview.body is not None
     assert preview.body["data"]["attributes"]["value"] == 25.0
+    value = preview.changes.filter(pl.col("anedot") == "amount").row(0, named=True)
+    assert value["change"] == "kept" and "in dollars" in value["note"]
 
 
 @pytest.mark.parametrize("bulk", [False, True], ids=["single", "bulk"])
@@ -607,7 +620,7 @@ def test_only_the_notebook_module_imports_ipywidgets() -> None:
     "name", ["01_explore_and_preview.ipynb", "02_push_and_monitor.ipynb"]
 )
 def test_the_notebook_runs_top_to_bottom(name: str) -> None:
-    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)  # type: ignore[no-untyped-call]
     client = NotebookClient(
         notebook,
         timeout=NOTEBOOK_TIMEOUT,
@@ -630,6 +643,6 @@ def test_the_notebooks_are_committed_as_generated_and_without_outputs() -> None:
     generator = runpy.run_path(str(NOTEBOOKS / "make_notebooks.py"))
 
     for name, cells in generator["NOTEBOOKS"].items():
-        committed = nbformat.read(NOTEBOOKS / name, as_version=4)
+        committed = nbformat.read(NOTEBOOKS / name, as_version=4)  # type: ignore[no-untyped-call]
         assert all(not cell.get("outputs") for cell in committed.cells)
         assert committed.cells == generator["notebook"](cells).cells, name
