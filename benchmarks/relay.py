@@ -1,23 +1,31 @@
 """Relay throughput against Klaviyo's real limits, on a sped-up clock.
 
 A generated set is pushed through the simulator (in its own process, enforcing Klaviyo's
-two windows for each endpoint) once one event per request and once in bulk jobs. The figure
-is the fraction of the limit: the shortest time Klaviyo's windows allow for that many
-requests, divided by the time the push took. The clock runs `--speed` times faster on both
-sides, so a Klaviyo minute passes in a fraction of one and a run stays short; the fraction
-does not depend on the speed as long as the machine keeps up.
+two windows for each endpoint) once one event per request and once in bulk jobs. The
+clock runs `--speed` times faster on both sides, so a Klaviyo minute passes in less than
+a real one; the figures do not depend on the speed as long as the machine keeps up.
 
-    python -m benchmarks.relay [--single 10000] [--bulk 300000] [--runs 3]
+Two figures per run:
+- the steady fraction: events sent in the full one-minute windows after the first (the
+  first has the burst allowance, the last is cut short), divided by what the steady limit
+  allows in them. This is the rate a long backfill keeps.
+- the whole-run fraction: the shortest time the windows allow for that many requests,
+  divided by the time the push took, edge effects included.
+
+    python -m benchmarks.relay [--single 13300] [--bulk 570000] [--runs 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
 import time
 from collections import deque
 from pathlib import Path
 from typing import Any
+
+import polars as pl
 
 from klaviyo_toolkit import Clock, PushOptions, Toolkit, sample
 from klaviyo_toolkit.ratelimit import BULK_LIMITS, EVENT_LIMITS, Limits
@@ -52,6 +60,28 @@ def ideal_seconds(requests: int, limits: Limits) -> float:
     return now
 
 
+def steady_fraction(
+    tk: Toolkit, name: str, *, speed: float, limits: Limits, bulk: bool
+) -> float | None:
+    """Requests answered in the full windows after the first, over what they allow."""
+    answered = (
+        tk.attempts(name, outcome="delivered", limit=10_000_000)
+        .group_by("request_id")
+        .agg(pl.col("attempted_at").min())
+        .get_column("attempted_at")
+        .sort()
+    )
+    if answered.is_empty():
+        return None
+    start = answered[0]
+    clock = [(moment - start).total_seconds() * speed for moment in answered]
+    windows = math.floor(clock[-1] / 60.0)
+    if windows < 2:
+        return None
+    in_full = sum(1 for t in clock if 60.0 <= t < 60.0 * windows)
+    return round(in_full / (limits.steady * (windows - 1)), 3)
+
+
 def prepare(folder: Path, count: int) -> Toolkit:
     frame = sample.generate(count, seed=11)
     path = folder / f"set-{count}.jsonl"
@@ -73,7 +103,9 @@ def one_run(tk: Toolkit, *, bulk: bool, speed: float, run: int) -> dict[str, Any
     limits = BULK_LIMITS if bulk else EVENT_LIMITS
     clock_seconds = seconds * speed
     ideal = ideal_seconds(report.requests, limits)
+    steady = steady_fraction(tk, name, speed=speed, limits=limits, bulk=bulk)
     return {
+        "steady_fraction": steady,
         "events": report.sendable,
         "delivered": report.delivered,
         "requests": report.requests,
@@ -92,6 +124,7 @@ def case(count: int, *, bulk: bool, speed: float, runs: int, folder: Path) -> di
     tk = prepare(folder, count)
     results = [one_run(tk, bulk=bulk, speed=speed, run=run) for run in range(runs)]
     fraction = median([r["fraction_of_limit"] for r in results])
+    steady = median([r["steady_fraction"] for r in results if r["steady_fraction"]])
     limits = BULK_LIMITS if bulk else EVENT_LIMITS
     steady_events = limits.steady * (1_000 if bulk else 1) / 60
     return {
@@ -99,22 +132,23 @@ def case(count: int, *, bulk: bool, speed: float, runs: int, folder: Path) -> di
         "submissions": count,
         "speed": speed,
         "runs": results,
+        "median_steady_fraction": steady,
         "median_fraction_of_limit": fraction,
         "steady_limit_events_per_second": round(steady_events, 1),
         "median_events_per_clock_second": median([r["events_per_clock_second"] for r in results]),
         "lost": max(r["lost"] for r in results),
         "throttled": max(r["throttled"] for r in results),
         "target": TARGET_FRACTION,
-        "met": fraction >= TARGET_FRACTION and all(r["lost"] == 0 for r in results),
+        "met": steady >= TARGET_FRACTION and all(r["lost"] == 0 for r in results),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--single", type=int, default=10_000, help="submissions, one per request")
-    parser.add_argument("--bulk", type=int, default=300_000, help="submissions in bulk jobs")
-    parser.add_argument("--single-speed", type=float, default=4.0)
-    parser.add_argument("--bulk-speed", type=float, default=1.0)
+    parser.add_argument("--single", type=int, default=13_300, help="events, one a request")
+    parser.add_argument("--bulk", type=int, default=570_000, help="events in bulk jobs")
+    parser.add_argument("--single-speed", type=float, default=3.0)
+    parser.add_argument("--bulk-speed", type=float, default=1.5)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
@@ -126,7 +160,8 @@ def main() -> None:
     for found in cases:
         print(
             f"{found['endpoint']:>6}: {found['submissions']:,} submissions, "
-            f"{found['median_fraction_of_limit']:.3f} of the limit "
+            f"steady {found['median_steady_fraction']:.3f} of the limit, "
+            f"whole run {found['median_fraction_of_limit']:.3f} "
             f"({found['median_events_per_clock_second']:,.0f} events per Klaviyo second, "
             f"steady limit {found['steady_limit_events_per_second']:,.0f}), "
             f"lost {found['lost']}, throttled {found['throttled']}, "

@@ -26,6 +26,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 import httpx
@@ -472,6 +473,7 @@ class _Push:
             else "failed"
         )
         endpoint = "bulk" if work.batch is not None else "event"
+        answered_at = datetime.now(UTC)
         for sid in work.ids:
             self.attempts.add(
                 Attempt(
@@ -484,6 +486,7 @@ class _Push:
                     error_title=response.error_title,
                     error_detail=response.error_detail,
                     duration_ms=response.duration_ms,
+                    attempted_at=answered_at,
                 )
             )
         if response.ok:

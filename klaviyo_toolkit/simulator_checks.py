@@ -15,12 +15,13 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
@@ -263,7 +264,27 @@ def _inline_refs(node: Any, definitions: dict[str, Any]) -> Any:
     return inlined
 
 
+@functools.cache
+def _fast_validators() -> dict[str, Callable[[Any], Any]]:
+    schema_file = resources.files("klaviyo_toolkit").joinpath("schemas", SCHEMA_FILE)
+    schemas = json.loads(schema_file.read_text(encoding="utf-8"))
+    return {
+        name: fastjsonschema.compile(
+            _inline_refs(schemas[name], schemas[name]["$defs"])
+        )
+        for name in ("create_event", "bulk_create_events")
+    }
+
+
 def _check_schema(name: str, document: Any) -> None:
+    # The compiled validator is some fifteen times faster and says yes for nearly every
+    # body; jsonschema, the reference, judges only what it doubts and words the error.
+    try:
+        _fast_validators()[name](document)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass
+
     error = best_match(_validators()[name].iter_errors(document))
     if error is None:
         return
