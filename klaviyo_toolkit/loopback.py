@@ -7,26 +7,18 @@ thread, and return once it really listens.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 from typing import Any
 
 import uvicorn
 
+from .settings import is_loopback
+
 __all__ = ["LOOPBACK", "ThreadedServer", "bind", "is_loopback", "require_loopback"]
 
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT = 15.0
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def require_loopback(host: str) -> None:
@@ -51,18 +43,20 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def config(app: Any, *, host: str, port: int, **options: Any) -> uvicorn.Config:
-    """Quiet uvicorn settings: no access log, no lifespan, httptools, keep-alive on."""
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        http="httptools",
-        log_config=None,
-        **options,
-    )
+    """Quiet uvicorn settings: no access log, no lifespan, httptools, keep-alive on.
+
+    No log_config: a library leaves log handlers to the program that embeds it.
+    """
+    settings: dict[str, Any] = {
+        "log_level": "warning",
+        "access_log": False,
+        "lifespan": "off",
+        "http": "httptools",
+        "ws": "none",
+        "log_config": None,
+        "server_header": False,
+    }
+    return uvicorn.Config(app, host=host, port=port, **{**settings, **options})
 
 
 class ThreadedServer(uvicorn.Server):

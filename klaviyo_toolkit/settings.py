@@ -146,7 +146,7 @@ def check_base_url(url: str) -> str:
     host = parts.hostname or ""
     if parts.scheme == "https" and host:
         return url.strip().rstrip("/")
-    if parts.scheme == "http" and _is_loopback(host):
+    if parts.scheme == "http" and is_loopback(host):
         return url.strip().rstrip("/")
     raise ConfigError(
         f"The base URL {url!r} is refused: use https, or http only on a loopback "
@@ -154,7 +154,8 @@ def check_base_url(url: str) -> str:
     )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1."""
     if host == "localhost":
         return True
     try:

@@ -16,12 +16,10 @@ A simulator in another process is driven over HTTP: `GET /_sim/stats`,
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
 import logging
 import math
 import random
-import socket
 import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -34,6 +32,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from . import simulator_checks as checks
 from .clock import Clock
+from .loopback import LOOPBACK, ThreadedServer, bind, config, require_loopback
 from .ratelimit import (
     BULK_LIMITS,
     BURST_WINDOW,
@@ -56,14 +55,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 8765
 EVENTS_PATH = "/api/events"
 BULK_PATH = "/api/event-bulk-create-jobs"
 CONTROL_PREFIX = "/_sim/"
 DROP_EXTENSION = "klaviyo_toolkit.drop"
 
-STARTUP_TIMEOUT = 10.0
 GRACEFUL_SHUTDOWN = 2
 KEEP_ALIVE = 60
 
@@ -210,8 +207,7 @@ class Simulator:
         self._faults = faults or Faults()
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._server: _ThreadedServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
         self._port: int | None = None
         self._clear()
 
@@ -223,37 +219,28 @@ class Simulator:
 
     def start(self, *, port: int = 0) -> Self:
         """Serve on 127.0.0.1 (port 0: one the OS picks); return once it listens."""
-        if self._thread is not None:
+        if self._server is not None:
             raise RuntimeError("the simulator is already running")
 
-        sock = _bind_loopback(port)
-        server = _ThreadedServer(_uvicorn_config(self, LOOPBACK, port))
-        thread = threading.Thread(
-            target=server.run_until_stopped,
-            args=(sock,),
-            name="klaviyo-sim",
-            daemon=True,
-        )
-        self._server, self._thread = server, thread
-        thread.start()
-
-        server.ready.wait(STARTUP_TIMEOUT)
-        if not server.started:
-            self.stop()
-            raise RuntimeError("the Klaviyo simulator did not start")
+        sock = bind(LOOPBACK, port)
+        self._server = ThreadedServer(_uvicorn_config(self, LOOPBACK, port))
+        try:
+            self._server.start_in_thread(sock, name="klaviyo-sim")
+        except RuntimeError:
+            self._server = None
+            raise RuntimeError("the Klaviyo simulator did not start") from None
         self._port = sock.getsockname()[1]
         logger.info("Klaviyo simulator listening on %s (%r)", self.base_url, self.clock)
         return self
 
     def stop(self) -> None:
         """Stop answering and wait for the server thread to end."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
+        if self._server is None:
             return
 
-        server.should_exit = True
-        thread.join(STARTUP_TIMEOUT)
-        self._server = self._thread = self._port = None
+        self._server.stop_thread()
+        self._server = None
+        self._port = None
         logger.info("Klaviyo simulator stopped")
 
     def __enter__(self) -> Self:
@@ -527,27 +514,6 @@ class _DroppingHttpToolsProtocol(HttpToolsProtocol):
         self.scope["extensions"] = {DROP_EXTENSION: {"close": self.transport.close}}
 
 
-class _ThreadedServer(uvicorn.Server):
-    """A uvicorn server that says when it listens, for a starter in another thread."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        try:
-            await super().startup(sockets)
-        finally:
-            self.ready.set()
-
-    def run_until_stopped(self, sock: socket.socket) -> None:
-        try:
-            self.run(sockets=[sock])
-        finally:
-            sock.close()
-            self.ready.set()
-
-
 def serve(
     *,
     host: str = LOOPBACK,
@@ -560,7 +526,7 @@ def serve(
     seed: int | None = None,
 ) -> None:
     """Serve a simulator in the foreground until interrupted (`simulate` command)."""
-    _require_loopback(host)
+    require_loopback(host)
     simulator = Simulator(
         speed=speed,
         revoked_keys=revoked_keys,
@@ -575,45 +541,14 @@ def serve(
 
 
 def _uvicorn_config(app: Simulator, host: str, port: int) -> uvicorn.Config:
-    # No log_config: a library leaves handlers to the program that embeds it.
-    return uvicorn.Config(
+    return config(
         app,
         host=host,
         port=port,
         http=_DroppingHttpToolsProtocol,
-        ws="none",
-        lifespan="off",
-        log_level="warning",
-        log_config=None,
-        access_log=False,
-        server_header=False,
         timeout_keep_alive=KEEP_ALIVE,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
     )
-
-
-def _bind_loopback(port: int) -> socket.socket:
-    # Binding here rather than in uvicorn gives the chosen port without asking it. The
-    # protocol must be named: asyncio turns Nagle off only for IPPROTO_TCP sockets, and
-    # with it on, an answer's header and body writes wait ~40 ms for a delayed ACK.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((LOOPBACK, port))
-    return sock
-
-
-def _require_loopback(host: str) -> None:
-    if host == "localhost":
-        return
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
-        raise ValueError(
-            f"the simulator serves loopback addresses only, not {host!r}; "
-            "use 127.0.0.1, ::1 or localhost"
-        )
 
 
 async def _read_body(receive: Receive) -> bytes:

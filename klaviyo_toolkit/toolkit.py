@@ -8,7 +8,7 @@ import os
 from collections.abc import Coroutine, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar, Unpack
 
 import polars as pl
 
@@ -38,9 +38,27 @@ from .settings import (
 from .status import integration_status, recent_attempts
 from .store import DEFAULT_BUSY_TIMEOUT, Store, default_db_path, frame
 
-__all__ = ["Toolkit"]
+__all__ = ["PushArguments", "Toolkit"]
 
 T = TypeVar("T")
+
+
+class PushArguments(TypedDict, total=False):
+    """The keyword arguments of `Toolkit.push` and `Toolkit.push_async`."""
+
+    mode: Mode
+    since: str | date | datetime | None
+    until: str | date | datetime | None
+    kind: Literal["donation", "lead"] | None
+    payment_status: str | None
+    pages: str | Iterable[str] | None
+    submission_ids: Iterable[str] | None
+    dry_run: bool
+    bulk: bool | None
+    options: PushOptions | None
+    progress: ProgressCallback | None
+
+
 Moment = str | date | datetime | None
 PREVIEW_COLUMNS = "s.*"
 
@@ -240,39 +258,14 @@ class Toolkit:
     # Relays
     # ----------------------------------------------------------------------------
 
-    def push(
-        self,
-        name: str,
-        *,
-        mode: Mode = "unsent",
-        since: Moment = None,
-        until: Moment = None,
-        kind: Literal["donation", "lead"] | None = None,
-        payment_status: str | None = None,
-        pages: str | Iterable[str] | None = None,
-        submission_ids: Iterable[str] | None = None,
-        dry_run: bool = False,
-        bulk: bool | None = None,
-        options: PushOptions | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> PushReport:
-        """Send an integration's unsent (or all) in-scope submissions to Klaviyo."""
-        return _run(
-            self.push_async(
-                name,
-                mode=mode,
-                since=since,
-                until=until,
-                kind=kind,
-                payment_status=payment_status,
-                pages=pages,
-                submission_ids=submission_ids,
-                dry_run=dry_run,
-                bulk=bulk,
-                options=options,
-                progress=progress,
-            )
-        )
+    def push(self, name: str, **arguments: Unpack[PushArguments]) -> PushReport:
+        """Send an integration's unsent (or all) in-scope submissions to Klaviyo.
+
+        The arguments are those of `push_async`: `mode`, `since`, `until`, `kind`,
+        `payment_status`, `pages`, `submission_ids`, `dry_run`, `bulk`, `options` and
+        `progress`.
+        """
+        return _run(self.push_async(name, **arguments))
 
     async def push_async(
         self,
