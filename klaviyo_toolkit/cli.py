@@ -127,6 +127,7 @@ def _add_pages(commands: Any) -> None:
     )
     team.add_argument("page_id")
     team.add_argument("team")
+    _json_flag(team)
     team.set_defaults(handler=cmd_pages_set_team)
 
 
@@ -363,6 +364,8 @@ def cmd_pages_list(args: argparse.Namespace) -> int:
 
 def cmd_pages_set_team(args: argparse.Namespace) -> int:
     _toolkit(args).set_page_team(args.page_id, args.team or None)
+    if args.json:
+        return _print_json({"page_id": args.page_id, "team": args.team or None})
     return _say(f"page {args.page_id}: team {args.team or '(none)'}")
 
 

@@ -9,7 +9,8 @@ import klaviyo_toolkit
 def test_importing_the_core_loads_no_ui_library() -> None:
     probe = (
         "import sys, klaviyo_toolkit, klaviyo_toolkit.cli, klaviyo_toolkit.relay;"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'ipywidgets'}))"
+        "loaded = {m.split('.')[0] for m in sys.modules};"
+        "print(sorted(loaded & {'textual', 'ipywidgets'}))"
     )
 
     result = subprocess.run(
@@ -33,9 +34,8 @@ def test_every_public_name_is_exported_and_exists() -> None:
 
 
 def test_the_toolkit_offers_the_verbs_of_the_design() -> None:
-    verbs = {
-        "ingest", "add_integration", "update_integration", "integrations", "submissions",
-        "preview", "push", "status", "attempts", "reactivate", "set_page_team",
-    }  # fmt: skip
+    verbs = {"ingest", "add_integration", "update_integration", "integrations"}
+    verbs |= {"submissions", "preview", "push", "status", "attempts", "reactivate"}
+    verbs |= {"set_page_team", "import_pages", "push_async"}
 
     assert verbs <= set(dir(klaviyo_toolkit.Toolkit))
