@@ -5,17 +5,16 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 
+from klaviyo_tui.app import KlaviyoTui
+from klaviyo_tui.widgets import IntegrationsTable
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
-from klaviyo_tui.app import KlaviyoTui
-from klaviyo_tui.widgets import IntegrationsTable
-
 TRIES = 400
-"""Bound on every wait: a condition that never comes fails the test instead of hanging."""
+"""Bound on every wait: a condition that never comes fails instead of hanging."""
 STEP = 0.02
-"""Seconds between two looks at a condition that depends on another thread or process."""
+"""Seconds between two looks at a condition another thread or process brings."""
 
 AppPilot = Pilot[None]
 

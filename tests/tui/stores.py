@@ -1,8 +1,8 @@
 """Stores for the TUI tests: one relayed for real, one written by hand to the second.
 
-`build_seeded` ingests the sample and pushes through the simulator on a fast clock, as an
-operator's store would come to be. `build_fixed` writes every row, timestamps included,
-so that a snapshot of it is the same on every run and every day.
+`build_seeded` ingests the sample and pushes through the simulator on a fast clock, as
+an operator's store would come to be. `build_fixed` writes every row, timestamps
+included, so that a snapshot of it is the same on every run and every day.
 """
 
 from __future__ import annotations
@@ -43,7 +43,10 @@ def build_seeded(path: Path, base_url: str, clock: Clock) -> None:
 
     tk.add_integration("field-team", api_key=GOOD_KEY, team="Field", base_url=base_url)
     tk.add_integration(
-        "flaky", api_key=FLAKY_KEY, pages=_page(pages, "Tribute Gifts"), base_url=base_url
+        "flaky",
+        api_key=FLAKY_KEY,
+        pages=_page(pages, "Tribute Gifts"),
+        base_url=base_url,
     )
     tk.add_integration(
         "revoked-key",
@@ -86,8 +89,8 @@ def build_fixed(folder: Path) -> Path:
 
     with tk.store.transaction() as con:
         con.executemany(
-            "INSERT INTO relay_attempts VALUES (?, ?, 'fixed', ?, ?, ?, 'unsent', ?, ?, "
-            "?, ?, ?, 40.0)",
+            "INSERT INTO relay_attempts VALUES "
+            "(?, ?, 'fixed', ?, ?, ?, 'unsent', ?, ?, ?, ?, ?, 40.0)",
             _attempts(),
         )
         for state in _states():
@@ -114,24 +117,35 @@ def _submissions() -> list[object]:
     return rows
 
 
-UNAVAILABLE = ("service_unavailable", "Service Unavailable", "Try again later.")
-NOT_AUTHENTICATED = (
+Error = tuple[str | None, str | None, str | None]
+NO_ERROR: Error = (None, None, None)
+UNAVAILABLE: Error = ("service_unavailable", "Service Unavailable", "Try again later.")
+NOT_AUTHENTICATED: Error = (
     "not_authenticated",
     "Authentication credentials were not provided.",
     "Missing or invalid private key.",
 )
-SERVER_ERROR = ("error", "A server error occurred.", "Something went wrong.")
+SERVER_ERROR: Error = ("error", "A server error occurred.", "Something went wrong.")
+THROTTLED: Error = ("throttled", "Request was throttled.", "Retry after 1 s.")
+NOT_SENDABLE: Error = ("rejected", "Not sendable to Klaviyo", "no email or phone")
+START = datetime(2026, 4, 1, 11, 20, tzinfo=UTC)
+
+
+def _described(status: int, error: Error) -> str:
+    return f"{status}: " + " - ".join(part for part in error if part)
 
 
 def _attempts() -> list[list[object]]:
     """Rows of `relay_attempts`, each at its own second so that the order is fixed."""
-    start = datetime(2026, 4, 1, 11, 20, tzinfo=UTC)
     rows: list[list[object]] = []
 
-    def add(name: str, sub: int, minute: float, status: int | None, outcome: str,
-            error: tuple[str, str, str] | tuple[None, None, None] = (None, None, None),
-            ) -> None:  # fmt: skip
-        moment = start + timedelta(seconds=round(minute * 60))
+    def add(
+        name: str, sub: int, minute: float, status: int | None, error: Error = NO_ERROR
+    ) -> None:
+        outcome = {None: "rejected", 202: "delivered", 429: "throttled"}.get(
+            status, "failed"
+        )
+        moment = START + timedelta(seconds=round(minute * 60))
         request = f"{name}-{len(rows):03d}"
         rows.append(
             [name, f"sub-{sub:03d}", request, moment, "event", status, outcome, *error]
@@ -139,27 +153,37 @@ def _attempts() -> list[list[object]]:
 
     for i in range(30):
         if i % 10 == 9:
-            add("main", i, i * 1.3, None, "rejected", ("rejected", "Not sendable", "no email or phone"))  # fmt: skip
+            add("main", i, i * 1.3, None, NOT_SENDABLE)
         else:
-            add("main", i, i * 1.3 + 0.2, 202, "delivered")
-    add("main", 30, 25.1, 429, "throttled", ("throttled", "Request was throttled.", "Retry after 1 s."))  # fmt: skip
+            add("main", i, i * 1.3 + 0.2, 202)
+    add("main", 30, 25.1, 429, THROTTLED)
     for k in range(3):
-        add("main", 31, 30 + k * 0.25, 503, "failed", UNAVAILABLE)
-    add("main", 31, 31, 202, "delivered")
+        add("main", 31, 30 + k * 0.25, 503, UNAVAILABLE)
+    add("main", 31, 31, 202)
     for i in range(1, 30, 3):
-        add("field-team", i, 20 + i * 0.5, 202, "delivered")
-    add("field-team", 31, 41, 500, "failed", SERVER_ERROR)
+        add("field-team", i, 20 + i * 0.5, 202)
+    add("field-team", 31, 41, 500, SERVER_ERROR)
     for k in range(5):
-        add("old-key", k * 3, 38 + k * 0.2, 401, "failed", NOT_AUTHENTICATED)
+        add("old-key", k * 3, 38 + k * 0.2, 401, NOT_AUTHENTICATED)
     return rows
 
 
 def _states() -> list[list[object]]:
+    """Each integration's relay state, as the attempts above would have left it."""
     created = datetime(2026, 3, 20, 9, tzinfo=UTC)
-    at = datetime(2026, 4, 1, 11, 20, tzinfo=UTC)
-    old_error = "401: " + " - ".join(NOT_AUTHENTICATED)
+    old_error = _described(401, NOT_AUTHENTICATED)
     return [
-        [True, 0, None, None, at + timedelta(minutes=31), "503: " + " - ".join(UNAVAILABLE), created, at, "main"],  # fmt: skip
-        [True, 1, None, None, at + timedelta(minutes=34.5), "500: " + " - ".join(SERVER_ERROR), created, at, "field-team"],  # fmt: skip
-        [False, 5, at + timedelta(minutes=38.8), f"5 failed relay attempts in a row; last: {old_error}", None, old_error, created, at, "old-key"],  # fmt: skip
+        [
+            *(True, 0, None, None, START + timedelta(minutes=31)),
+            *(_described(503, UNAVAILABLE), created, START, "main"),
+        ],
+        [
+            *(True, 1, None, None, START + timedelta(minutes=34.5)),
+            *(_described(500, SERVER_ERROR), created, START, "field-team"),
+        ],
+        [
+            *(False, 5, START + timedelta(minutes=38.8)),
+            f"5 failed relay attempts in a row; last: {old_error}",
+            *(None, old_error, created, START, "old-key"),
+        ],
     ]

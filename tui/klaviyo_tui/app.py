@@ -12,10 +12,9 @@ one action, so a notebook or a cron push can write the same file meanwhile.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -28,30 +27,23 @@ from textual.worker import Worker, WorkerState
 from klaviyo_toolkit.clock import SYSTEM_CLOCK, Clock
 from klaviyo_toolkit.errors import ToolkitError
 from klaviyo_toolkit.integrations import Integration
-from klaviyo_toolkit.relay import PushProgress
 from klaviyo_toolkit.store import default_db_path
 
 from .actions import OperatorActions
-from .demo import LiveDemo, demo_db_path
+from .demo import DEMO_SPEED, LiveDemo, demo_db_path
 from .format import at
 from .messages import (
-    ChangeFailed,
-    ChangeMade,
     CountsLoaded,
     DemoFailed,
     DemoReady,
     LiveLoaded,
-    PushAdvanced,
-    PushEnded,
-    PushFailed,
-    PushFinished,
-    PushStarted,
     RefreshFailed,
 )
 from .screens.base import WatchScreen
 from .screens.detail import DetailScreen
 from .screens.main import MainScreen
 from .source import (
+    POLL_BUSY_TIMEOUT,
     Counts,
     CountsSchedule,
     Live,
@@ -68,8 +60,6 @@ __all__ = ["POLL_SECONDS", "KlaviyoTui", "main"]
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 2.0
-PROGRESS_EVERY = 0.1
-"""Seconds between progress messages: a fast push has thousands of results a second."""
 
 Now = Callable[[], datetime]
 
@@ -83,9 +73,12 @@ class KlaviyoTui(OperatorActions):
 
     CSS_PATH = "klaviyo_tui.tcss"
     TITLE = "klaviyo-tui"
+    # Every action has its own key in the footer; a palette would only add themes.
+    ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("f5,ctrl+r", "refresh_now", "Refresh"),
+        Binding("s", "stop_push", "Stop push"),
     ]
 
     def __init__(
@@ -96,11 +89,12 @@ class KlaviyoTui(OperatorActions):
         now: Now = local_now,
         clock: Clock = SYSTEM_CLOCK,
         poll_interval: float = POLL_SECONDS,
+        busy_timeout: float = POLL_BUSY_TIMEOUT,
         schedule: CountsSchedule | None = None,
     ) -> None:
         super().__init__()
         self.db = Path(db)
-        self.source = Source(self.db, clock=clock)
+        self.source = Source(self.db, clock=clock, poll_timeout=busy_timeout)
         self.demo = LiveDemo(self.db, clock=clock) if demo else None
         self.now = now
         self.poll_interval = poll_interval
@@ -109,6 +103,8 @@ class KlaviyoTui(OperatorActions):
         self.counts: Counts | None = None
         self.errors: list[str] = []
         """Refresh failures other than a busy file, kept for whoever asks (tests do)."""
+        self.refreshes = 0
+        """Refreshes that read the store."""
         self.pushing = False
         self._refreshing = False
         self._again = False
@@ -129,6 +125,9 @@ class KlaviyoTui(OperatorActions):
         self._start_demo(self.demo)
 
     def on_unmount(self) -> None:
+        # A push still running would otherwise keep the process alive after the screen
+        # is gone; stopped, it writes what it has and ends.
+        self.action_stop_push()
         if self.demo is not None:
             self.demo.stop()
 
@@ -169,14 +168,16 @@ class KlaviyoTui(OperatorActions):
             return
         self._refreshing = True
         self._again = False
-        log_filter = self.get_screen_log_filter()
-        self._read_live(log_filter, self.watched)
+        self._read_live(self._log_filter(), self.watched)
+
+    def on_relay_log_filter_changed(self, _: RelayLog.FilterChanged) -> None:
+        self.refresh_store()
 
     def action_refresh_now(self) -> None:
         self.schedule.forget()
         self.refresh_store()
 
-    def get_screen_log_filter(self) -> LogFilter:
+    def _log_filter(self) -> LogFilter:
         main = self._main()
         return main.query_one(RelayLog).log_filter if main is not None else LogFilter()
 
@@ -204,15 +205,14 @@ class KlaviyoTui(OperatorActions):
                 RefreshFailed(str(error), busy=is_busy(error), part="counts")
             )
             return
-        self.schedule.record(
-            fingerprint, watched, started=started, took=time.monotonic() - started
-        )
-        self.post_message(CountsLoaded(counts))
+        took = time.monotonic() - started
+        self.post_message(CountsLoaded(counts, fingerprint, started=started, took=took))
 
     def on_live_loaded(self, message: LiveLoaded) -> None:
+        self.refreshes += 1
         self.live = message.live
         self._refreshed = message.refreshed
-        for screen in self._watch_screens():
+        for screen in self.watch_screens():
             screen.quiet()
             screen.show_live(message.live, message.refreshed)
         self._count_if_due(message.live)
@@ -220,8 +220,14 @@ class KlaviyoTui(OperatorActions):
 
     def on_counts_loaded(self, message: CountsLoaded) -> None:
         self._counting = False
+        self.schedule.record(
+            message.fingerprint,
+            message.counts.watched,
+            started=message.started,
+            took=message.took,
+        )
         self.counts = message.counts
-        for screen in self._watch_screens():
+        for screen in self.watch_screens():
             screen.show_counts(message.counts, message.counts.read_at)
 
     def on_refresh_failed(self, message: RefreshFailed) -> None:
@@ -255,7 +261,7 @@ class KlaviyoTui(OperatorActions):
         elif group == "counts":
             self._counting = False
         elif group == "push":
-            self._push_ended()
+            self.push_ended()
 
     def _count_if_due(self, live: Live) -> None:
         if self._counting:
@@ -269,7 +275,7 @@ class KlaviyoTui(OperatorActions):
         if self._again:
             self.refresh_store()
 
-    # Actions' workers -----------------------------------------------------------------
+    # What the actions ask of the app --------------------------------------------------
 
     def find(self, name: str) -> Integration | None:
         if self.live is None:
@@ -280,102 +286,13 @@ class KlaviyoTui(OperatorActions):
         self.push_screen(DetailScreen(name))
         self.refresh_store()
 
-    def start_pushes(self, requests: list[PushRequest]) -> None:
-        if self.pushing:
-            self.notify("A push is running; start the next one when it is done.")
-            return
-        self.pushing = True
-        self._push(requests)
-
-    @work(thread=True, group="push", exit_on_error=False)
-    def _push(self, requests: Sequence[PushRequest]) -> None:
-        for request in requests:
-            self.post_message(PushStarted(request))
-            try:
-                report = self.source.push(request, progress=self._progress_poster())
-            except ToolkitError as error:
-                self.post_message(PushFailed(request, str(error)))
-                continue
-            self.post_message(PushFinished(request, report))
-        self.post_message(PushEnded())
-
-    def _progress_poster(self) -> Callable[[PushProgress], None]:
-        last = 0.0
-
-        def post(progress: PushProgress) -> None:
-            nonlocal last
-            moment = time.monotonic()
-            if moment - last >= PROGRESS_EVERY or progress.stopped:
-                last = moment
-                # The relay keeps changing its progress object; the UI gets a copy.
-                self.post_message(PushAdvanced(dataclasses.replace(progress)))
-
-        return post
-
-    def on_push_started(self, message: PushStarted) -> None:
-        for screen in self._watch_screens():
-            screen.push_started(message.request)
-
-    def on_push_advanced(self, message: PushAdvanced) -> None:
-        for screen in self._watch_screens():
-            screen.push_advanced(message.progress)
-
-    def on_push_finished(self, message: PushFinished) -> None:
-        report = message.report
-        summary = (
-            f"{report.integration}: {report.delivered:,} delivered, {report.failed:,} "
-            f"failed, {report.rejected:,} rejected in {report.seconds:.1f} s."
-        )
-        if report.inactive:
-            self.notify(
-                f"{summary} It is now inactive: {report.inactive_reason}",
-                severity="error",
-                timeout=10,
-            )
-        else:
-            self.notify(summary)
-        self.action_refresh_now()
-
-    def on_push_failed(self, message: PushFailed) -> None:
-        self.notify(message.text, severity="error", timeout=10)
-
-    def on_push_ended(self, _: PushEnded) -> None:
-        self._push_ended()
-
-    def _push_ended(self) -> None:
-        self.pushing = False
-        for screen in self._watch_screens():
-            screen.push_ended()
-
-    def run_change(self, done: str, change: Callable[[], object]) -> None:
-        self._change(done, change)
-
-    @work(thread=True, group="change", exit_on_error=False)
-    def _change(self, done: str, change: Callable[[], object]) -> None:
-        try:
-            change()
-        except ToolkitError as error:
-            self.post_message(ChangeFailed(str(error)))
-            return
-        self.post_message(ChangeMade(done))
-
-    def on_change_made(self, message: ChangeMade) -> None:
-        self.notify(message.text)
-        self.action_refresh_now()
-
-    def on_change_failed(self, message: ChangeFailed) -> None:
-        self.notify(message.text, severity="error", timeout=10)
-
     # Screens --------------------------------------------------------------------------
-
-    def _watch_screens(self) -> list[WatchScreen]:
-        return [s for s in self.screen_stack if isinstance(s, WatchScreen)]
 
     def _main(self) -> MainScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
 
     def _say(self, text: str, *, kind: NoticeKind) -> None:
-        for screen in self._watch_screens():
+        for screen in self.watch_screens():
             screen.say(text, kind=kind)
 
 
@@ -401,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     # Log lines would tear the screen; Textual's handler sends them to its dev console.
     logging.basicConfig(level=logging.INFO, handlers=[TextualHandler()])
     db = args.db or (demo_db_path() if args.demo else default_db_path())
-    KlaviyoTui(db, demo=args.demo).run()
+    clock = Clock(DEMO_SPEED) if args.demo else SYSTEM_CLOCK
+    KlaviyoTui(db, demo=args.demo, clock=clock).run()
     if args.demo:
         print(f"The demo store is kept at {db}.")
     return 0

@@ -16,7 +16,6 @@ __all__ = [
     "check_range",
     "count",
     "parse_day",
-    "parse_moment",
     "short",
     "streak_cells",
 ]
@@ -24,15 +23,6 @@ __all__ = [
 DATE_HINT = "YYYY-MM-DD"
 STREAK_WIDTH = 10
 """A streak bar never grows wider than this; a larger threshold is drawn to scale."""
-
-
-def parse_moment(value: object) -> datetime | None:
-    """A datetime from the store or from `Toolkit.status()` (which gives ISO text)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
 
 
 def at(moment: datetime | None, now: datetime) -> str:

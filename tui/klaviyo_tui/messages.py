@@ -29,6 +29,7 @@ __all__ = [
     "PushFailed",
     "PushFinished",
     "PushStarted",
+    "PushStopped",
     "RefreshFailed",
 ]
 
@@ -60,9 +61,21 @@ class LiveLoaded(Message):
 
 
 class CountsLoaded(Message):
-    def __init__(self, counts: Counts) -> None:
+    """The counts, with what the schedule needs to decide on the next read."""
+
+    def __init__(
+        self,
+        counts: Counts,
+        fingerprint: tuple[object, ...],
+        *,
+        started: float,
+        took: float,
+    ) -> None:
         super().__init__()
         self.counts = counts
+        self.fingerprint = fingerprint
+        self.started = started
+        self.took = took
 
 
 class RefreshFailed(Message):
@@ -101,6 +114,14 @@ class PushFailed(Message):
         super().__init__()
         self.request = request
         self.text = text
+
+
+class PushStopped(Message):
+    """The operator stopped the push before it ended."""
+
+    def __init__(self, request: PushRequest) -> None:
+        super().__init__()
+        self.request = request
 
 
 class PushEnded(Message):

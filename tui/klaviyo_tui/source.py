@@ -14,12 +14,14 @@ call opens the DuckDB file and closes it again; the app calls them from threads.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -40,6 +42,7 @@ __all__ = [
     "Live",
     "LogFilter",
     "PushRequest",
+    "PushRun",
     "ScopeChange",
     "Source",
     "Watched",
@@ -211,12 +214,16 @@ class Source:
     def live(
         self, log_filter: LogFilter, watched: str | None, *, now: datetime
     ) -> Live:
+        """The live part of a refresh; `watched` adds an open detail's activity."""
         store = self.reader.store
         with self._pinned():
             integrations = tuple(self.reader.integrations())
             totals = health.totals(store)
-            log = self.reader.attempts(
-                log_filter.integration, outcome=log_filter.outcome, limit=LOG_ROWS
+            log = health.relay_log(
+                store,
+                integration=log_filter.integration,
+                outcome=log_filter.outcome,
+                limit=LOG_ROWS,
             )
             found = {i.name: i for i in integrations}
             detail = None
@@ -229,6 +236,7 @@ class Source:
         return Live(integrations, totals, log, detail)
 
     def counts(self, watched: str | None, *, now: datetime) -> Counts:
+        """Every integration's counts and, with a detail open, its backlog by day."""
         with self._pinned():
             status = self.reader.status()
             backlog = None
@@ -243,7 +251,8 @@ class Source:
 
         Opening a DuckDB file costs tens of milliseconds, and while one connection is
         open the toolkit's own (each query opens one) reuse the open database for free.
-        The file is still held only for the refresh, never between two.
+        The file is still held only for the refresh, never between two; a push in this
+        process waits that long for the store's connection lock before it writes.
         """
         with self.reader.store.connect():
             yield
@@ -266,13 +275,63 @@ class Source:
         return self.writer.update_integration(name, api_key=key.reveal())
 
     def push(
-        self, request: PushRequest, *, progress: ProgressCallback | None = None
-    ) -> PushReport:
-        return self.writer.push(
-            request.integration,
-            mode=request.mode,
-            since=request.since,
-            until=request.until,
-            options=PushOptions(clock=self.clock),
-            progress=progress,
+        self,
+        request: PushRequest,
+        run: PushRun,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> PushReport | None:
+        """Push on this thread; None when `run` was stopped before the push ended."""
+        return run.run(
+            lambda: self.writer.push_async(
+                request.integration,
+                mode=request.mode,
+                since=request.since,
+                until=request.until,
+                options=PushOptions(clock=self.clock),
+                progress=progress,
+            )
         )
+
+
+class PushRun:
+    """Pushes on their own event loop, one after another, that any thread may stop.
+
+    Stopping cancels the push at its next await: the relay then writes the attempts it
+    has, so only the requests in flight are lost, as in a crash, and a later push of
+    the unsent submissions completes the work. Once stopped, it runs nothing more.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[object] | None = None
+        self.stopped = False
+
+    def run(
+        self, push: Callable[[], Coroutine[Any, Any, PushReport]]
+    ) -> PushReport | None:
+        try:
+            return asyncio.run(self._main(push))
+        except asyncio.CancelledError:
+            return None
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            if self._loop is not None and self._task is not None:
+                self._loop.call_soon_threadsafe(self._task.cancel)
+
+    async def _main(
+        self, push: Callable[[], Coroutine[Any, Any, PushReport]]
+    ) -> PushReport:
+        with self._lock:
+            if self.stopped:
+                raise asyncio.CancelledError
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
+        try:
+            return await push()
+        finally:
+            with self._lock:
+                self._loop = self._task = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from datetime import datetime
 from typing import ClassVar, get_args
 
@@ -26,13 +27,13 @@ class WatchScreen(Screen[None]):
         Binding("p", "act('pause')", "Pause"),
         Binding("u", "act('push_unsent')", "Push unsent"),
         Binding("a", "act('push_all')", "Push all"),
-        Binding("e", "act('edit_scope')", "Edit scope"),
-        Binding("k", "act('rotate_key')", "Rotate key"),
+        Binding("e", "act('edit_scope')", "Scope"),
+        Binding("k", "act('rotate_key')", "Key"),
     ]
 
+    @abstractmethod
     def target(self) -> str | None:
         """The integration the action keys apply to."""
-        raise NotImplementedError
 
     def action_act(self, action: str) -> None:
         if action not in get_args(Action):

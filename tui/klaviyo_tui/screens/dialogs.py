@@ -6,6 +6,7 @@ says what is wrong in one line under the fields; it closes only with a valid ans
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import ClassVar, Generic, TypeVar
 
 from textual import on
@@ -73,12 +74,12 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
         super().__init__()
         self._title = title
 
-    def fields(self) -> ComposeResult:
-        raise NotImplementedError
+    @abstractmethod
+    def fields(self) -> ComposeResult: ...
 
+    @abstractmethod
     def check(self) -> T:
         """The answer, or a ValueError / ConfigError whose text tells what to fix."""
-        raise NotImplementedError
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):

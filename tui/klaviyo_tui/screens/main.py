@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on
@@ -27,12 +28,12 @@ __all__ = ["MainScreen"]
 
 
 class MainScreen(WatchScreen):
-    """Every integration at a glance; Enter opens one."""
+    """Every integration at a glance; Enter (or d) opens one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "act('details')", "Details"),
+        Binding("d", "act('details')", "Details", show=False),
         *WatchScreen.BINDINGS,
-        Binding("l", "focus_log", "Log filter"),
+        Binding("l", "focus_log", "Filter log"),
     ]
 
     def __init__(self, db: str) -> None:
@@ -42,8 +43,8 @@ class MainScreen(WatchScreen):
         self._counts: Counts | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label(Content(f"klaviyo-tui  {self._db}"), id="title")
-        yield SummaryLine("reading the store…", id="summary")
+        yield Label(Content(f"klaviyo-tui  {Path(self._db).name}"), id="title")
+        yield SummaryLine(id="summary")
         yield Notice(id="notice")
         yield EmptyState(id="empty")
         yield IntegrationsTable(id="integrations")

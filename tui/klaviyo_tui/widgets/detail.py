@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import ClassVar
 
 import polars as pl
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -29,35 +30,54 @@ class ScopePanel(Static):
     def show(
         self, integration: Integration, row: dict[str, object] | None, now: datetime
     ) -> None:
-        s = integration.settings
-        since = integration.inactive_since
-        state = (
-            "active"
-            if integration.active
-            else f"inactive since {at(since, now)} ({ago(since, now)}): "
-            f"{integration.inactive_reason or 'no reason recorded'}"
-        )
+        self.update(_grid(_scope_lines(integration, row, now)))
+
+
+def _scope_lines(
+    integration: Integration, row: dict[str, object] | None, now: datetime
+) -> list[tuple[str, str]]:
+    s = integration.settings
+    since = integration.inactive_since
+    if integration.active:
+        lines = [("State", "active")]
+    else:
         lines = [
-            ("State", state),
-            ("Streak", f"{integration.consecutive_failures} of {s.failure_threshold}"),
-            ("Pages", ", ".join(s.pages) if s.pages is not None else "all"),
-            ("Excluded", ", ".join(s.excluded_pages) or "none"),
-            ("Team", s.team or "any"),
-            ("Account", s.account or "any"),
-            ("Key", s.key_hint),
-            ("Base URL", s.base_url),
-            ("Value", s.value_unit),
-            ("Last success", f"{at(integration.last_success_at, now)}"),
-            ("Last error", integration.last_error or "none"),
+            ("State", f"inactive since {at(since, now)} ({ago(since, now)})"),
+            ("Reason", integration.inactive_reason or "none recorded"),
         ]
-        if row is not None:
-            figures = ("in_scope", "delivered", "failed", "rejected", "unsent")
-            summary = " · ".join(
-                f"{count(row[f])} {f.replace('_', ' ')}" for f in figures
-            )
-            lines.append(("Submissions", summary))
-        text = "\n".join(f"{name:>12}  {value}" for name, value in lines)
-        self.update(Content(text))
+    lines += [
+        ("Streak", f"{integration.consecutive_failures} of {s.failure_threshold}"),
+        ("Pages", ", ".join(s.pages) if s.pages is not None else "all"),
+        ("Excluded", ", ".join(s.excluded_pages) or "none"),
+        ("Team", s.team or "any"),
+        ("Account", s.account or "any"),
+        ("Key", s.key_hint),
+        ("Base URL", s.base_url),
+        ("Value", s.value_unit),
+        ("Last success", at(integration.last_success_at, now)),
+        ("Last error", integration.last_error or "none"),
+    ]
+    if row is not None:
+        relayed = (
+            f"{count(row['delivered'])} delivered · {count(row['failed'])} failed · "
+            f"{count(row['rejected'])} rejected"
+        )
+        lines += [
+            ("In scope", f"{count(row['in_scope'])} submissions"),
+            ("Relayed", relayed),
+            ("Unsent", count(row["unsent"])),
+        ]
+    return lines
+
+
+def _grid(lines: list[tuple[str, str]]) -> Table:
+    """Names right-aligned beside values that wrap under themselves."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for name, value in lines:
+        grid.add_row(Text(name, style="bold"), Text(value))
+    return grid
 
 
 class ActivityChart(Vertical):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Static
+from textual.widgets import Label, Static
 
 from klaviyo_toolkit.health import Totals
 
@@ -24,22 +26,24 @@ EMPTY_TEXT = (
 )
 
 
-class SummaryLine(Static):
-    """Totals over the store and the time of the last refresh."""
+class SummaryLine(Horizontal):
+    """Totals over the store, and on the right the time of the last refresh."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("reading the store…", id="totals")
+        yield Label(id="refreshed")
 
     def show(self, totals: Totals, refreshed: datetime) -> None:
         t = totals
         parts = [
-            f"{t.integrations} integrations",
-            f"{t.active} active",
-            f"{t.inactive} inactive",
+            f"{t.active} active, {t.inactive} inactive",
             f"{count(t.submissions)} submissions",
-            f"{count(t.attempts)} attempts",
-            f"{count(t.delivered)} delivered",
+            f"{count(t.attempts)} attempts: {count(t.delivered)} delivered, "
             f"{count(t.failed)} failed",
         ]
-        self.update(
-            Content(" · ".join(parts) + f"   refreshed {at(refreshed, refreshed)}")
+        self.query_one("#totals", Label).update(Content(" · ".join(parts)))
+        self.query_one("#refreshed", Label).update(
+            Content(f"refreshed {at(refreshed, refreshed)}")
         )
         self.set_class(t.inactive > 0, "-alert")
 

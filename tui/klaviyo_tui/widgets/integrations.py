@@ -27,7 +27,7 @@ COLUMNS = (
     ("error", "Last error"),
 )
 REASON_WIDTH = 34
-ERROR_WIDTH = 48
+ERROR_WIDTH = 28
 
 
 class IntegrationsTable(DataTable[Text]):
@@ -43,6 +43,7 @@ class IntegrationsTable(DataTable[Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._shape: list[tuple[str, int]] = []
         for key, label in COLUMNS:
             self.add_column(label, key=key)
 
@@ -60,21 +61,27 @@ class IntegrationsTable(DataTable[Text]):
         counts: Counts | None,
         now: datetime,
     ) -> None:
-        """Draw the integrations; the cursor stays on the integration it was on."""
+        """Draw the integrations; the cursor stays on the integration it was on.
+
+        An inactive integration takes two lines, the second saying why, so the rows
+        are rebuilt when an integration turns inactive or back; otherwise the cells
+        are updated in place.
+        """
         rows = {i.name: self._cells(i, counts, now) for i in integrations}
-        current = [str(key.value) for key in self.rows]
-        if current == list(rows):
+        shape = [(i.name, _height(i)) for i in integrations]
+        if shape == self._shape:
             for name, cells in rows.items():
                 for (column, _), cell in zip(COLUMNS, cells, strict=True):
-                    self.update_cell(name, column, cell)
+                    self.update_cell(name, column, cell, update_width=True)
             return
-        self._rebuild(rows)
+        self._shape = shape
+        self._rebuild(rows, dict(shape))
 
-    def _rebuild(self, rows: dict[str, list[Text]]) -> None:
+    def _rebuild(self, rows: dict[str, list[Text]], heights: dict[str, int]) -> None:
         selected = self.selected
         self.clear()
         for name, cells in rows.items():
-            self.add_row(*cells, key=name)
+            self.add_row(*cells, key=name, height=heights[name])
         if selected in rows:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 
@@ -99,10 +106,10 @@ class IntegrationsTable(DataTable[Text]):
         if integration.active:
             return Text("● active", style=self._style("active"))
         since = ago(integration.inactive_since, now)
-        reason = short(integration.inactive_reason, REASON_WIDTH)
         text = Text(f"○ inactive {since}", style=self._style("inactive"))
-        if reason:
-            text.append(f": {reason}", style=self._style("muted"))
+        # The core's reason ends with the last error, which has a column of its own.
+        reason = (integration.inactive_reason or "no reason recorded").split(";")[0]
+        text.append(f"\n{short(reason, REASON_WIDTH)}", style=self._style("muted"))
         return text
 
     def _streak(self, integration: Integration) -> Text:
@@ -116,3 +123,7 @@ class IntegrationsTable(DataTable[Text]):
 
     def _style(self, part: str) -> Style:
         return self.get_component_rich_style(f"integrations--{part}")
+
+
+def _height(integration: Integration) -> int:
+    return 1 if integration.active else 2
