@@ -269,8 +269,10 @@ def _fast_validators() -> dict[str, Callable[[Any], Any]]:
     schema_file = resources.files("klaviyo_toolkit").joinpath("schemas", SCHEMA_FILE)
     schemas = json.loads(schema_file.read_text(encoding="utf-8"))
     return {
+        # use_default=False: the compiled validator would otherwise write the schema's
+        # defaults (backfill: false) into the body it checks, and the record with them.
         name: fastjsonschema.compile(
-            _inline_refs(schemas[name], schemas[name]["$defs"])
+            _inline_refs(schemas[name], schemas[name]["$defs"]), use_default=False
         )
         for name in ("create_event", "bulk_create_events")
     }
