@@ -15,6 +15,7 @@ import polars as pl
 
 from .scope import Selection, scope_query
 from .settings import IntegrationSettings
+from .status import recent_attempts
 from .store import Store
 
 __all__ = [
@@ -36,6 +37,17 @@ DEFAULT_BACKLOG_DAYS = 30
 """Days of unsent backlog returned, newest first."""
 DEFAULT_FAILURES = 20
 """Recent failures returned for an integration."""
+LOG_COLUMNS = (
+    "attempted_at",
+    "integration",
+    "submission_id",
+    "request_id",
+    "http_status",
+    "outcome",
+    "error_code",
+    "error_title",
+    "error_detail",
+)
 DEFAULT_LOG_ROWS = 100
 """Attempts in a relay log."""
 MAX_MINUTES = 24 * 60
@@ -204,32 +216,11 @@ def relay_log(
     outcome: str | None = None,
     limit: int = DEFAULT_LOG_ROWS,
 ) -> pl.DataFrame:
-    """The newest attempts, optionally of one integration or one outcome.
-
-    Attempts written in one batch share a time, so ties are broken by request and
-    submission: a log polled twice over the same rows shows them in the same order.
-    """
-    conditions = ["TRUE"]
-    params: list[object] = []
-    if integration is not None:
-        conditions.append("integration = ?")
-        params.append(integration)
-    if outcome is not None:
-        conditions.append("outcome = ?")
-        params.append(outcome)
-    with store.connect() as con:
-        frame: pl.DataFrame = con.sql(
-            f"""
-            SELECT attempted_at, integration, submission_id, request_id, http_status,
-                   outcome, error_code, error_title, error_detail
-            FROM relay_attempts
-            WHERE {" AND ".join(conditions)}
-            ORDER BY attempted_at DESC, request_id DESC, submission_id DESC
-            LIMIT ?
-            """,
-            params=[*params, limit],
-        ).pl()
-    return frame
+    """The newest attempts, in a stable order, with the columns the relay log shows."""
+    attempts = recent_attempts(
+        store, integration=integration, outcome=outcome, limit=limit
+    )
+    return attempts.select(LOG_COLUMNS)
 
 
 def _minute_floor(moment: datetime) -> datetime:

@@ -116,7 +116,11 @@ def recent_attempts(
     outcome: str | None = None,
     limit: int = 200,
 ) -> pl.DataFrame:
-    """The newest attempts first, optionally for one integration or one outcome."""
+    """The newest attempts first, optionally for one integration or one outcome.
+
+    Attempts written in one batch share a time, so ties are broken by request and
+    submission: a log polled twice over the same rows shows them in the same order.
+    """
     conditions = ["TRUE"]
     params: list[object] = []
     if integration is not None:
@@ -133,6 +137,7 @@ def recent_attempts(
                        http_status, outcome, error_code, error_title, error_detail,
                        duration_ms, push_id, request_id
                 FROM relay_attempts WHERE {" AND ".join(conditions)}
-                ORDER BY attempted_at DESC LIMIT ?""",
+                ORDER BY attempted_at DESC, request_id DESC, submission_id DESC
+                LIMIT ?""",
             params,
         )
