@@ -53,7 +53,9 @@ def simulator_process(*, speed: float, extra: tuple[str, ...] = ()) -> Iterator[
         sys.executable, "-m", "klaviyo_toolkit.cli", "simulate",
         "--port", str(port), "--speed", str(speed), *extra,
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, process)

@@ -96,7 +96,9 @@ def one_run(tk: Toolkit, *, bulk: bool, speed: float, run: int) -> dict[str, Any
     with simulator_process(speed=speed) as base_url:
         tk.add_integration(name, api_key="pk_" + "b" * 30, base_url=base_url)
         started = time.perf_counter()
-        report = tk.push(name, mode="all", bulk=bulk, options=PushOptions(clock=Clock(speed)))
+        report = tk.push(
+            name, mode="all", bulk=bulk, options=PushOptions(clock=Clock(speed))
+        )
         seconds = time.perf_counter() - started
         stats = simulator_stats(base_url)
 
@@ -120,7 +122,9 @@ def one_run(tk: Toolkit, *, bulk: bool, speed: float, run: int) -> dict[str, Any
     }
 
 
-def case(count: int, *, bulk: bool, speed: float, runs: int, folder: Path) -> dict[str, Any]:
+def case(
+    count: int, *, bulk: bool, speed: float, runs: int, folder: Path
+) -> dict[str, Any]:
     tk = prepare(folder, count)
     results = [one_run(tk, bulk=bulk, speed=speed, run=run) for run in range(runs)]
     fraction = median([r["fraction_of_limit"] for r in results])
@@ -135,7 +139,9 @@ def case(count: int, *, bulk: bool, speed: float, runs: int, folder: Path) -> di
         "median_steady_fraction": steady,
         "median_fraction_of_limit": fraction,
         "steady_limit_events_per_second": round(steady_events, 1),
-        "median_events_per_clock_second": median([r["events_per_clock_second"] for r in results]),
+        "median_events_per_clock_second": median(
+            [r["events_per_clock_second"] for r in results]
+        ),
         "lost": max(r["lost"] for r in results),
         "throttled": max(r["throttled"] for r in results),
         "target": TARGET_FRACTION,
@@ -145,7 +151,9 @@ def case(count: int, *, bulk: bool, speed: float, runs: int, folder: Path) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--single", type=int, default=13_300, help="events, one a request")
+    parser.add_argument(
+        "--single", type=int, default=13_300, help="events, one a request"
+    )
     parser.add_argument("--bulk", type=int, default=570_000, help="events in bulk jobs")
     parser.add_argument("--single-speed", type=float, default=3.0)
     parser.add_argument("--bulk-speed", type=float, default=1.5)
@@ -154,8 +162,20 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         cases = [
-            case(args.single, bulk=False, speed=args.single_speed, runs=args.runs, folder=Path(folder)),
-            case(args.bulk, bulk=True, speed=args.bulk_speed, runs=args.runs, folder=Path(folder)),
+            case(
+                args.single,
+                bulk=False,
+                speed=args.single_speed,
+                runs=args.runs,
+                folder=Path(folder),
+            ),
+            case(
+                args.bulk,
+                bulk=True,
+                speed=args.bulk_speed,
+                runs=args.runs,
+                folder=Path(folder),
+            ),
         ]
     for found in cases:
         print(

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import os
 from collections.abc import Coroutine, Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, TypedDict, TypeVar, Unpack
@@ -298,12 +299,10 @@ class Toolkit:
             else None,
         )
         chosen = options or PushOptions()
-        chosen = PushOptions(
-            **{
-                **chosen.__dict__,
-                "dry_run": dry_run or chosen.dry_run,
-                "bulk": bulk if bulk is not None else chosen.bulk,
-            }
+        chosen = replace(
+            chosen,
+            dry_run=dry_run or chosen.dry_run,
+            bulk=bulk if bulk is not None else chosen.bulk,
         )
         return await run_push(
             self.store, self.integration(name), selection, chosen, progress=progress
@@ -346,9 +345,7 @@ def _selection(mode: Mode, since: Moment, until: Moment, **narrowing: Any) -> Se
 def _plain_query(selection: Selection) -> tuple[str, list[object]]:
     """Every stored submission, narrowed by the selection but by no integration."""
     everything = IntegrationSettings(name="(all)", api_key_env="UNUSED")
-    return scope_query(
-        everything, Selection(**{**selection.__dict__, "mode": "all"}), columns="s.*"
-    )
+    return scope_query(everything, replace(selection, mode="all"), columns="s.*")
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
