@@ -1,4 +1,4 @@
-"""What every benchmark shares: machine facts, medians, a simulator in its own process."""
+"""What every benchmark shares: machine facts, medians, a simulator process."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def free_port() -> int:
 
 @contextmanager
 def simulator_process(*, speed: float, extra: tuple[str, ...] = ()) -> Iterator[str]:
-    """`klaviyo-toolkit simulate` in its own process (its own core), until the block ends."""
+    """`klaviyo-toolkit simulate` in its own process (its own core) for the block."""
     port = free_port()
     command = [
         sys.executable, "-m", "klaviyo_toolkit.cli", "simulate",

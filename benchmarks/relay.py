@@ -7,8 +7,8 @@ a real one; the figures do not depend on the speed as long as the machine keeps 
 
 Two figures per run:
 - the steady fraction: events sent in the full one-minute windows after the first (the
-  first has the burst allowance, the last is cut short), divided by what the steady limit
-  allows in them. This is the rate a long backfill keeps.
+  first has the burst allowance, the last is cut short), divided by what the steady
+  limit allows in them. This is the rate a long backfill keeps.
 - the whole-run fraction: the shortest time the windows allow for that many requests,
   divided by the time the push took, edge effects included.
 
@@ -36,7 +36,7 @@ TARGET_FRACTION = 0.9
 
 
 def ideal_seconds(requests: int, limits: Limits) -> float:
-    """The shortest time both windows allow for `requests`, sending each as early as allowed."""
+    """The shortest time both windows allow for `requests`, each sent when allowed."""
     burst: deque[float] = deque()
     steady: deque[float] = deque()
     now = 0.0
@@ -182,7 +182,7 @@ def main() -> None:
             f"{found['endpoint']:>6}: {found['submissions']:,} submissions, "
             f"steady {found['median_steady_fraction']:.3f} of the limit, "
             f"whole run {found['median_fraction_of_limit']:.3f} "
-            f"({found['median_events_per_clock_second']:,.0f} events per Klaviyo second, "
+            f"({found['median_events_per_clock_second']:,.0f} events a Klaviyo second, "
             f"steady limit {found['steady_limit_events_per_second']:,.0f}), "
             f"lost {found['lost']}, throttled {found['throttled']}, "
             f"{'met' if found['met'] else 'NOT met'}"
