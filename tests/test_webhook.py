@@ -40,12 +40,15 @@ def _donation(
 
 
 def _post(
-    url: str, document: dict[str, object], *, secret: bytes = SECRET, **headers: str
+    url: str,
+    document: dict[str, object],
+    *,
+    secret: bytes = SECRET,
+    request_id: str | None = None,
 ) -> httpx.Response:
     body = json.dumps(document).encode()
-    return httpx.post(
-        url, content=body, headers={**headers_for(body, secret), **headers}
-    )
+    headers = headers_for(body, secret, request_id=request_id)
+    return httpx.post(url, content=body, headers=headers)
 
 
 def test_a_signed_delivery_is_stored(tk: Toolkit, server: WebhookServer) -> None:
@@ -80,8 +83,8 @@ def test_a_delivery_signed_with_another_secret_is_refused(
 def test_a_replayed_request_id_is_not_stored_twice(
     tk: Toolkit, server: WebhookServer
 ) -> None:
-    first = _post(server.url, _donation("w4"), **{"X-Request-Id": "same"})
-    again = _post(server.url, _donation("w4"), **{"X-Request-Id": "same"})
+    first = _post(server.url, _donation("w4"), request_id="same")
+    again = _post(server.url, _donation("w4"), request_id="same")
 
     assert (first.json()["status"], again.json()["status"]) == ("stored", "replayed")
     with tk.store.connect() as con:
