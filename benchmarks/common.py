@@ -58,7 +58,7 @@ def simulator_process(*, speed: float, extra: tuple[str, ...] = ()) -> Iterator[
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base_url, process)
+        wait_until_listening(f"{base_url}/_sim/stats", process, what="simulator")
         yield base_url
     finally:
         process.terminate()
@@ -69,17 +69,20 @@ def simulator_stats(base_url: str) -> dict[str, Any]:
     return dict(httpx.get(f"{base_url}/_sim/stats", timeout=10).json())
 
 
-def _wait_until_up(base_url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+def wait_until_listening(
+    url: str, process: subprocess.Popen[bytes], *, what: str, seconds: float = 60
+) -> None:
+    """Poll `url` until the server in `process` answers; raise if it exits or stalls."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("the simulator exited at start")
+            raise RuntimeError(f"the {what} exited at start")
         try:
-            httpx.get(f"{base_url}/_sim/stats", timeout=1)
+            httpx.get(url, timeout=1)
             return
         except httpx.TransportError:
             time.sleep(0.05)
-    raise RuntimeError("the simulator did not start within 30 s")
+    raise RuntimeError(f"the {what} did not start within {seconds:g} s")
 
 
 def write_results(name: str, document: dict[str, Any]) -> Path:

@@ -74,12 +74,12 @@ def steady_fraction(
     if answered.is_empty():
         return None
     start = answered[0]
-    clock = [(moment - start).total_seconds() * speed for moment in answered]
+    clock = [float((moment - start).total_seconds()) * speed for moment in answered]
     windows = math.floor(clock[-1] / 60.0)
     if windows < 2:
         return None
     in_full = sum(1 for t in clock if 60.0 <= t < 60.0 * windows)
-    return round(in_full / (limits.steady * (windows - 1)), 3)
+    return round(float(in_full) / (limits.steady * (windows - 1)), 3)
 
 
 def prepare(folder: Path, count: int) -> Toolkit:

@@ -33,7 +33,13 @@ import httpx
 from klaviyo_toolkit import Toolkit, sample
 from klaviyo_toolkit.anedot_sender import deliver, read_bodies
 
-from .common import free_port, median, simulator_process, write_results
+from .common import (
+    free_port,
+    median,
+    simulator_process,
+    wait_until_listening,
+    write_results,
+)
 
 SECRET = "benchmark-secret"
 TARGET_PER_SECOND = 500
@@ -53,24 +59,11 @@ def receiver_process(db: Path, *, relay: bool) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/anedot"
     try:
-        _wait_until_listening(url, process)
+        wait_until_listening(url, process, what="receiver")
         yield url
     finally:
         process.terminate()
         process.wait(timeout=20)
-
-
-def _wait_until_listening(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the receiver exited at start")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError("the receiver did not start within 60 s")
 
 
 async def _burst(url: str, bodies: list[bytes]) -> float:
