@@ -138,8 +138,17 @@ def test_no_output_ever_shows_the_key(
     assert "now inactive" in text or '"inactive": true' in text
 
 
+@pytest.mark.parametrize(
+    "kill_after",
+    [
+        150,
+        pytest.param(20, marks=pytest.mark.slow),
+        pytest.param(400, marks=pytest.mark.slow),
+        pytest.param(560, marks=pytest.mark.slow),
+    ],
+)
 def test_a_push_killed_midway_and_rerun_delivers_every_submission_once(
-    tmp_path: Path, simulator: Simulator
+    tmp_path: Path, simulator: Simulator, kill_after: int
 ) -> None:
     tk = Toolkit(tmp_path / "killed.duckdb")
     tk.ingest(write_jsonl(tmp_path / "in.jsonl", _rows(600)))
@@ -161,7 +170,7 @@ def test_a_push_killed_midway_and_rerun_delivers_every_submission_once(
         # Wait for the condition, bounded: the pusher is killed once it is
         # well under way.
         deadline = time.monotonic() + 60
-        while len(simulator.unique_ids()) < 150 and pusher.poll() is None:
+        while len(simulator.unique_ids()) < kill_after and pusher.poll() is None:
             assert time.monotonic() < deadline, "the push never got going"
             time.sleep(0.005)
         pusher.send_signal(signal.SIGKILL)
