@@ -73,7 +73,7 @@ class Response:
     @property
     def retryable(self) -> bool:
         """Worth sending again: no answer, a server error, a timeout status."""
-        return self.status is None or self.status >= 500 or self.status in (408, 409)
+        return self.status is None or self.status >= 500 or self.status == 408
 
     def describe(self) -> str:
         """One line for a log or a screen: status, code and title."""

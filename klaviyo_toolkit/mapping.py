@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 import polars as pl
 
@@ -130,17 +129,6 @@ _LOCATION = (
     ("region", "region"),
     ("zip", "postal_code"),
     ("country", "country"),
-)
-
-OUTPUT_COLUMNS = (
-    "submission_id",
-    "status",
-    "reason",
-    "notes",
-    "body",
-    "bulk_item",
-    "profile_json",
-    "event_json",
 )
 
 
@@ -413,6 +401,3 @@ def _properties() -> pl.Expr:
     return pl.struct(
         [pl.col(column).cast(pl.String).alias(key) for key, column in _PROPERTIES]
     ).struct.json_encode()
-
-
-Outcome = Literal["ok", "rejected"]

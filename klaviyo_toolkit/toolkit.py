@@ -61,7 +61,6 @@ class PushArguments(TypedDict, total=False):
 
 
 Moment = str | date | datetime | None
-PREVIEW_COLUMNS = "s.*"
 
 
 class Toolkit:
