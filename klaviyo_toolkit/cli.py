@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         type=Path,
         default=None,
+        metavar="PATH",
         help=f"the DuckDB file (default: ${DB_ENV} or ./{DEFAULT_DB})",
     )
     parser.add_argument(
@@ -89,7 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(commands)
     _add_simulate(commands)
     _add_demo(commands)
+    _accept_db_after_command(parser)
     return parser
+
+
+def _accept_db_after_command(parser: argparse.ArgumentParser) -> None:
+    """Let `--db` stand after the command too (`klaviyo-toolkit demo --db x.duckdb`).
+
+    SUPPRESS keeps the value given before the command when none is given after it.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub.add_argument(
+                    "--db", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+                )
+                _accept_db_after_command(sub)
 
 
 # Parsers -----------------------------------------------------------------------------

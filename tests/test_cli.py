@@ -189,3 +189,16 @@ def test_a_push_killed_midway_and_rerun_delivers_every_submission_once(
     assert recorded <= killed_at
     assert simulator.stats().duplicate_events == killed_at - recorded
     assert tk.status().to_dicts()[0]["unsent"] == 0
+
+
+def test_db_may_stand_after_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    after = tmp_path / "after.duckdb"
+
+    code, _, _ = _run(
+        capsys, "integration", "add", "a", "--api-key-env", "K", "--db", str(after)
+    )
+
+    assert code == 0
+    assert Toolkit(after).integration("a").settings.api_key_env == "K"
