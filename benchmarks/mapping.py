@@ -42,7 +42,7 @@ _LOCATION = (("city", "city"), ("region", "region"), ("zip", "postal_code"))
 
 
 def ours(frame: pl.DataFrame) -> int:
-    mapped = map_submissions(frame)
+    mapped = map_submissions(frame, notes=False)
     bodies = mapped.get_column("body").drop_nulls()
     return int(bodies.str.len_bytes().sum())
 

@@ -150,8 +150,11 @@ def map_submissions(
     value_unit: ValueUnit = "cents",
     backfill: bool = False,
     now: datetime | None = None,
+    notes: bool = True,
 ) -> pl.DataFrame:
     """One row per submission: `status` ('ok' or 'rejected'), `reason`, `notes`, `body`.
+
+    `notes=False` leaves the notes empty: they are for people, and a push needs none.
 
     `body` is the `/api/events` request body and `bulk_item` the same event as an item
     of `/api/event-bulk-create-jobs`; both are null for a rejected row, whose `reason`
@@ -190,21 +193,31 @@ def map_submissions(
         [m for m in event_members if m is not None], separator=",", ignore_nulls=True
     )
 
-    reason = _rejection(latest)
-    ok = reason.is_null()
-    return cleaned.select(
+    # The fragments are computed once, as columns, and then pasted into both shapes:
+    # an eager select would otherwise build each of them once per output column.
+    staged = cleaned.with_columns(
+        _reason=_rejection(latest),
+        _profile_json=profile_json,
+        _event_json=event_json,
+    )
+    ok = pl.col("_reason").is_null()
+    profile_part = pl.col("_profile_json")
+    event_part = pl.col("_event_json")
+    return staged.select(
         pl.col("submission_id"),
         pl.when(ok).then(pl.lit("ok")).otherwise(pl.lit("rejected")).alias("status"),
-        reason.alias("reason"),
-        _notes(value_unit).alias("notes"),
+        pl.col("_reason").alias("reason"),
+        (_notes(value_unit) if notes else pl.lit([], dtype=pl.List(pl.String))).alias(
+            "notes"
+        ),
         pl.when(ok)
         .then(
             pl.concat_str(
                 [
                     pl.lit('{"data":{"type":"event","attributes":{'),
-                    event_json,
+                    event_part,
                     pl.lit(',"profile":'),
-                    profile_json,
+                    profile_part,
                     pl.lit("}}}"),
                 ]
             )
@@ -215,16 +228,16 @@ def map_submissions(
             pl.concat_str(
                 [
                     pl.lit('{"type":"event-bulk-create","attributes":{"profile":'),
-                    profile_json,
+                    profile_part,
                     pl.lit(',"events":{"data":[{"type":"event","attributes":{'),
-                    event_json,
+                    event_part,
                     pl.lit("}}]}}}"),
                 ]
             )
         )
         .alias("bulk_item"),
-        pl.when(ok).then(profile_json).alias("profile_json"),
-        pl.when(ok).then(pl.lit("{") + event_json + pl.lit("}")).alias("event_json"),
+        pl.when(ok).then(profile_part).alias("profile_json"),
+        pl.when(ok).then(pl.lit("{") + event_part + pl.lit("}")).alias("event_json"),
     )
 
 

@@ -365,7 +365,10 @@ class _Push:
     def _map_chunk(self, ids: Sequence[str]) -> pl.DataFrame:
         loaded = _load_chunk(self.store, ids)
         return map_submissions(
-            loaded, value_unit=self.settings.value_unit, backfill=self.options.backfill
+            loaded,
+            value_unit=self.settings.value_unit,
+            backfill=self.options.backfill,
+            notes=False,
         )
 
     async def _produce(
