@@ -21,24 +21,15 @@ from typing import Any
 import polars as pl
 
 from klaviyo_toolkit import map_submissions, sample
-from klaviyo_toolkit.mapping import METRIC_NAME
+from klaviyo_toolkit.mapping import EMAIL_PATTERN, LOCATION, METRIC_NAME, PROPERTIES
 from klaviyo_toolkit.phones import to_e164
 
 from .common import median, write_results
 
 TARGET_RATIO = 5.0
 TARGET_SECONDS = 2.0
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_PROPERTIES = (
-    ("utm_term", "utm_term"),
-    ("utm_medium", "utm_medium"),
-    ("utm_source", "utm_source"),
-    ("Source Code", "source_code"),
-    ("utm_content", "utm_content"),
-    ("utm_campaign", "utm_campaign"),
-    ("Anedot Account", "account_name"),
-)
-_LOCATION = (("city", "city"), ("region", "region"), ("zip", "postal_code"))
+# The anchor writes the same bodies from the same tables; only the machinery differs.
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def ours(frame: pl.DataFrame) -> int:
@@ -82,11 +73,11 @@ def _body(
     ):
         if value:
             profile[key] = value
-    location = {k: row[c] for k, c in (*_LOCATION, ("country", "country")) if row[c]}
+    location = {k: row[c] for k, c in LOCATION if row[c]}
     if location:
         profile["location"] = location
     attributes: dict[str, Any] = {
-        "properties": {key: row[column] for key, column in _PROPERTIES},
+        "properties": {key: row[column] for key, column in PROPERTIES},
         "time": created.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
         "unique_id": row["submission_id"],
         "metric": {"data": {"type": "metric", "attributes": {"name": METRIC_NAME}}},

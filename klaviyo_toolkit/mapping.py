@@ -23,8 +23,11 @@ from .phones import normalize_phones
 from .settings import ValueUnit
 
 __all__ = [
+    "EMAIL_PATTERN",
+    "LOCATION",
     "MAPPING",
     "METRIC_NAME",
+    "PROPERTIES",
     "MappingRow",
     "map_submissions",
     "mapping_table",
@@ -36,7 +39,7 @@ MAX_STRING_BYTES = 100_000
 EARLIEST_TIME = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST_AHEAD = timedelta(days=365)
 
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ MAPPING: tuple[MappingRow, ...] = (
     ),
 )
 
-_PROPERTIES = (
+PROPERTIES = (
     ("utm_term", "utm_term"),
     ("utm_medium", "utm_medium"),
     ("utm_source", "utm_source"),
@@ -124,7 +127,7 @@ _PROPERTIES = (
     ("utm_campaign", "utm_campaign"),
     ("Anedot Account", "account_name"),
 )
-_LOCATION = (
+LOCATION = (
     ("city", "city"),
     ("region", "region"),
     ("zip", "postal_code"),
@@ -169,7 +172,7 @@ def map_submissions(
             _member("phone_number", pl.col("_phone")),
             _member("first_name", pl.col("_first_name")),
             _member("last_name", pl.col("_last_name")),
-            _nested("location", [_member(k, pl.col(f"_{c}")) for k, c in _LOCATION]),
+            _nested("location", [_member(k, pl.col(f"_{c}")) for k, c in LOCATION]),
         ]
     )
     profile_json = (
@@ -257,7 +260,7 @@ def _clean(submissions: pl.DataFrame) -> pl.DataFrame:
             pl.col(c).cast(pl.String).str.strip_chars().replace("", None).alias(f"_{c}")
             for c in text
         ],
-        _email=pl.when(email.str.contains(_EMAIL)).then(email),
+        _email=pl.when(email.str.contains(EMAIL_PATTERN)).then(email),
         _email_given=email.replace("", None),
         _phone=normalize_phones(submissions.get_column("phone")),
         _time=pl.col("created_at")
@@ -335,9 +338,7 @@ def _notes(value_unit: ValueUnit) -> pl.Expr:
     """What the mapping changed or dropped, in words, for the preview."""
     phone = pl.col("phone").str.strip_chars().replace("", None)
     email = pl.col("_email_given")
-    has_location = pl.any_horizontal(
-        pl.col(f"_{c}").is_not_null() for _, c in _LOCATION
-    )
+    has_location = pl.any_horizontal(pl.col(f"_{c}").is_not_null() for _, c in LOCATION)
     unit_note = "x 100, in cents" if value_unit == "cents" else "in dollars, USD"
     notes = [
         pl.when(
@@ -412,5 +413,5 @@ def _nested(key: str, members: list[pl.Expr]) -> pl.Expr:
 def _properties() -> pl.Expr:
     """Anedot's seven properties, nulls kept as Anedot's own integration sends them."""
     return pl.struct(
-        [pl.col(column).cast(pl.String).alias(key) for key, column in _PROPERTIES]
+        [pl.col(column).cast(pl.String).alias(key) for key, column in PROPERTIES]
     ).struct.json_encode()
