@@ -2,9 +2,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,7 +9,7 @@ import pytest
 from klaviyo_toolkit import StoreBusy, StoreError, Toolkit
 from klaviyo_toolkit.store import SCHEMA_VERSION, Store, scalar
 
-from .conftest import GOOD_KEY
+from .conftest import GOOD_KEY, held_elsewhere
 
 
 def test_a_new_file_gets_every_table_and_the_schema_version(tmp_path: Path) -> None:
@@ -59,31 +56,8 @@ def test_a_transaction_rolls_back_on_error(tmp_path: Path) -> None:
 def test_a_file_held_by_another_process_gives_store_busy(tmp_path: Path) -> None:
     path = tmp_path / "held.duckdb"
     Store(path).schema_version()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import duckdb, sys
-                con = duckdb.connect({str(path)!r})
-                print("holding", flush=True)
-                sys.stdin.read()
-                """
-            ),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert (
-            holder.stdout is not None and holder.stdout.readline().strip() == "holding"
-        )
-        with pytest.raises(StoreBusy, match="held by another process"):
-            Store(path, busy_timeout=0.2).schema_version()
-    finally:
-        holder.communicate("")
+    with held_elsewhere(path), pytest.raises(StoreBusy, match="held by another"):
+        Store(path, busy_timeout=0.2).schema_version()
 
     assert Store(path).schema_version() == SCHEMA_VERSION
 

@@ -53,6 +53,7 @@ def _post(
 
 def test_a_signed_delivery_is_stored(tk: Toolkit, server: WebhookServer) -> None:
     answer = _post(server.url, _donation("w1"))
+    server.wait_until_stored()
 
     assert answer.status_code == 200 and answer.json()["status"] == "stored"
     assert tk.submissions()["submission_id"].to_list() == ["w1"]
@@ -85,6 +86,7 @@ def test_a_replayed_request_id_is_not_stored_twice(
 ) -> None:
     first = _post(server.url, _donation("w4"), request_id="same")
     again = _post(server.url, _donation("w4"), request_id="same")
+    server.wait_until_stored()
 
     assert (first.json()["status"], again.json()["status"]) == ("stored", "replayed")
     with tk.store.connect() as con:
@@ -97,6 +99,7 @@ def test_events_that_are_not_relayed_are_kept_and_answered_2xx(
     tk: Toolkit, server: WebhookServer
 ) -> None:
     answer = _post(server.url, _donation("w5", event="donation_refunded"))
+    server.wait_until_stored()
 
     assert answer.status_code == 200 and answer.json()["status"] == "kept"
     assert tk.submissions().is_empty()
@@ -121,6 +124,7 @@ def test_oversized_and_malformed_bodies_are_refused_while_it_keeps_serving(
         for body in (huge, broken, listed)
     ]
     later = _post(server.url, _donation("w6"))
+    server.wait_until_stored()
 
     assert statuses == [413, 400, 400]
     assert later.status_code == 200
