@@ -1,4 +1,4 @@
-"""Another process writes the store while the app watches it."""
+"""Another process or the webhook receiver writes the store while the app watches it."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ import polars as pl
 from klaviyo_tui.app import KlaviyoTui
 from klaviyo_tui.widgets import Notice
 
-from klaviyo_toolkit import Clock, Toolkit
+from klaviyo_toolkit import Clock, PushOptions, Toolkit
+from klaviyo_toolkit.simulator import Simulator
+from klaviyo_toolkit.webhook import WebhookReceiver, WebhookServer
 
-from ..conftest import FAST
+from ..conftest import FAST, GOOD_KEY
+from ..test_webhook import SECRET, _donation, _post
 from .conftest import NEVER, SIZE
-from .helpers import refresh, row_text, screen_text, settle, until
+from .helpers import log_rows, refresh, row_text, screen_text, settle, until
 
 HOLD = """
 import sys, duckdb
@@ -115,3 +118,32 @@ async def test_a_missing_folder_is_said_in_one_line(tmp_path: Path) -> None:
         assert app.errors
         assert "does not exist" in app.errors[0]
         assert app.screen.query_one(Notice).display
+
+
+async def test_the_relay_log_shows_live_relays_from_the_webhook_receiver(
+    tmp_path: Path, clock: Clock, simulator: Simulator
+) -> None:
+    tk = Toolkit(tmp_path / "live.duckdb")
+    tk.add_integration("live", api_key=GOOD_KEY, base_url=simulator.base_url)
+    receiver = WebhookReceiver(
+        tk, secret=SECRET, relay=True, push_options=PushOptions(clock=clock)
+    )
+    wanted = {f"live-{i}" for i in range(3)}
+    app = KlaviyoTui(tk.path, clock=clock, poll_interval=0.2)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.counts is not None, what="a first refresh")
+        assert log_rows(pilot) == []
+        with WebhookServer(receiver) as server:
+            for submission_id in sorted(wanted):
+                answer = await asyncio.to_thread(
+                    _post, server.url, _donation(submission_id)
+                )
+                assert answer.status_code == 200
+
+            def shows_the_relays() -> bool:
+                delivered = {r[2] for r in log_rows(pilot) if r[4] == "delivered"}
+                return wanted <= delivered
+
+            await until(pilot, shows_the_relays, what="the live relays in the log")
+        assert app.errors == []
