@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +21,44 @@ import httpx
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+# The distributions a figure depends on; one not installed is noted, not fatal.
+VERSIONED = ("klaviyo-toolkit", "klaviyo-api", "duckdb", "polars", "httpx", "textual")
+
+
 def machine() -> dict[str, Any]:
     """The facts a figure needs beside it to mean anything."""
-    import duckdb
-    import polars
-
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "cpu": _cpu_model(),
         "cores": os.cpu_count(),
-        "duckdb": duckdb.__version__,
-        "polars": polars.__version__,
-        "httpx": httpx.__version__,
+        "memory_gb": _memory_gb(),
+        **{name: _version(name) for name in VERSIONED},
     }
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.processor() or "unknown"
+
+
+def _memory_gb() -> float | None:
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return None
+    return round(pages / 2**30, 1)
 
 
 def median(values: list[float]) -> float:
