@@ -72,6 +72,16 @@ def _nanp_rules() -> tuple[tuple[str, str, str | None], ...]:
     return tuple(rules)
 
 
+def _matches(national: pl.Expr, rule: tuple[str, str, str | None]) -> pl.Expr:
+    general, types, leading = rule
+    matches = national.str.contains(f"^(?:{general})$") & national.str.contains(
+        f"^(?:{types})$"
+    )
+    if leading:
+        matches = matches & national.str.contains(f"^(?:{leading})")
+    return matches
+
+
 def _nanp_e164(nationals: pl.DataFrame) -> pl.DataFrame:
     """`national` -> `e164` for the ten-digit numbers valid in some NANP region.
 
@@ -80,52 +90,72 @@ def _nanp_e164(nationals: pl.DataFrame) -> pl.DataFrame:
     """
     found: list[pl.DataFrame] = []
     pending = nationals
-    for general, types, leading in _nanp_rules():
+    for rule in _nanp_rules():
         if pending.is_empty():
             break
-        national = pl.col("national")
-        matches = national.str.contains(f"^(?:{general})$") & national.str.contains(
-            f"^(?:{types})$"
-        )
-        if leading:
-            matches = matches & national.str.contains(f"^(?:{leading})")
-        pending = pending.with_columns(_match=matches)
+        pending = pending.with_columns(_match=_matches(pl.col("national"), rule))
         found.append(pending.filter(pl.col("_match")).drop("_match"))
         pending = pending.filter(~pl.col("_match")).drop("_match")
     valid = pl.concat(found) if found else nationals.clear()
     return valid.with_columns(e164=pl.lit("+1") + pl.col("national"))
 
 
-def normalize_phones(phones: pl.Series) -> pl.Series:
-    """Each phone as E.164, or null where it is missing or not a valid number."""
-    distinct = pl.DataFrame({"raw": phones.unique()}).filter(
-        pl.col("raw").is_not_null()
-    )
-    if distinct.is_empty():
-        return pl.Series(phones.name, [None] * len(phones), dtype=pl.String)
-
+def _national() -> pl.Expr:
+    """The ten NANP digits of `raw`, or null when it is not plainly such a number."""
     trimmed = pl.col("raw").str.strip_chars()
-    digits = trimmed.str.replace_all(r"\D", "")
-    plus = trimmed.str.starts_with("+")
+    digits = pl.col("_digits")
+    # Letters or stray words mean the digits are not the whole story: let the library
+    # judge.
+    plain = trimmed.str.contains(r"^[\d\s().+\-/]+$")
     national = (
-        pl.when(~plus & (digits.str.len_chars() == 10))
+        pl.when(~trimmed.str.starts_with("+") & (digits.str.len_chars() == 10))
         .then(digits)
         .when((digits.str.len_chars() == 11) & digits.str.starts_with("1"))
         .then(digits.str.slice(1))
     )
-    # Letters or stray words mean the digits are not the whole story: let the library
-    # judge.
-    plain = trimmed.str.contains(r"^[\d\s().+\-/]+$")
+    return pl.when(plain).then(national)
 
-    staged = distinct.with_columns(national=pl.when(plain).then(national))
-    fast = _nanp_e164(staged.filter(pl.col("national").is_not_null()))
 
-    slow = staged.filter(pl.col("national").is_null())
+def _resolve_rest(rest: pl.DataFrame) -> pl.DataFrame:
+    """`raw` -> `e164` for the few distinct phones the US patterns did not settle."""
+    fast = _nanp_e164(rest.filter(pl.col("national").is_not_null()))
+    slow = rest.filter(pl.col("national").is_null())
     slow_values = [to_e164(raw) for raw in slow.get_column("raw").to_list()]
     slow = slow.with_columns(e164=pl.Series(slow_values, dtype=pl.String))
-    resolved = pl.concat([fast.select("raw", "e164"), slow.select("raw", "e164")])
+    return pl.concat([fast.select("raw", "e164"), slow.select("raw", "e164")])
 
-    looked_up = pl.DataFrame({"raw": phones}).join(
-        resolved, on="raw", how="left", maintain_order="left"
+
+def normalize_phones(phones: pl.Series) -> pl.Series:
+    """Each phone as E.164, or null where it is missing or not a valid number.
+
+    The US patterns run over every row in Rust; what they leave (other NANP regions,
+    international forms, junk) is resolved once per distinct value and put back in
+    place, so no join over the whole column is needed.
+    """
+    us = _nanp_rules()[0]
+    frame = (
+        pl.LazyFrame({"raw": phones.cast(pl.String)})
+        .with_columns(
+            _digits=pl.col("raw").str.strip_chars().str.replace_all(r"\D", "")
+        )
+        .with_columns(national=_national())
+        .with_columns(
+            e164=pl.when(_matches(pl.col("national"), us)).then(
+                pl.lit("+1") + pl.col("national")
+            )
+        )
+        .with_row_index("_row")
+        # The patterns are long alternations; the streaming engine runs them on every
+        # core.
+        .collect(engine="streaming")
     )
-    return looked_up.get_column("e164").alias(phones.name)
+    e164 = frame.get_column("e164")
+
+    rest = frame.filter(pl.col("e164").is_null() & pl.col("raw").is_not_null())
+    if not rest.is_empty():
+        distinct = rest.select("raw", "national").unique("raw")
+        settled = rest.select("_row", "raw").join(
+            _resolve_rest(distinct), on="raw", how="left"
+        )
+        e164 = e164.scatter(settled.get_column("_row"), settled.get_column("e164"))
+    return e164.alias(phones.name)
