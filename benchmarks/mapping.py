@@ -33,7 +33,7 @@ _EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def ours(frame: pl.DataFrame) -> int:
-    mapped = map_submissions(frame, notes=False)
+    mapped = map_submissions(frame, notes=False, shapes=("body",))
     bodies = mapped.get_column("body").drop_nulls()
     return int(bodies.str.len_bytes().sum())
 

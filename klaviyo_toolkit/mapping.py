@@ -7,18 +7,23 @@ parts inside `location`, phones in E.164, times in ISO 8601 with an offset, and 
 profile attributes left out rather than sent as null.
 
 Bodies are assembled as JSON text by polars string expressions, column by column, so a
-million submissions map without a Python loop per row. Each row comes out as a
-single-event body (`body`) and as an item for the bulk endpoint (`bulk_item`), built
-from the same fragments so that the two can never disagree.
+million submissions map without a Python loop per row (`json_text` quotes the values).
+Each row comes out as a single-event body (`body`) and as an item for the bulk endpoint
+(`bulk_item`), built from the same fragments so that the two can never disagree; a push
+asks only for the one it sends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Final
 
 import polars as pl
 
+from .errors import ConfigError
+from .json_text import escaped_columns, nested, obj, raw, string
 from .phones import normalize_phones
 from .settings import ValueUnit
 
@@ -28,6 +33,7 @@ __all__ = [
     "MAPPING",
     "METRIC_NAME",
     "PROPERTIES",
+    "SHAPES",
     "MappingRow",
     "map_submissions",
     "mapping_table",
@@ -135,6 +141,25 @@ LOCATION = (
 )
 
 
+ENGINE: Final = "streaming"
+"""Polars' streaming engine runs each expression on every core, in morsels of rows;
+the in-memory one gives a whole expression, such as a body, to one core."""
+SHAPES = ("body", "bulk_item")
+"""The request shapes a mapping can build: `/api/events` bodies and bulk items."""
+_ESCAPED = (
+    "_email",
+    "_phone",
+    "_first_name",
+    "_last_name",
+    "_city",
+    "_region",
+    "_postal_code",
+    "_country",
+    "submission_id",
+    *(column for _, column in PROPERTIES),
+)
+
+
 def mapping_table() -> pl.DataFrame:
     """The mapping as a frame, for the README, the notebook and the TUI."""
     return pl.DataFrame(
@@ -154,58 +179,52 @@ def map_submissions(
     backfill: bool = False,
     now: datetime | None = None,
     notes: bool = True,
+    shapes: Sequence[str] = SHAPES,
 ) -> pl.DataFrame:
-    """One row per submission: `status` ('ok' or 'rejected'), `reason`, `notes`, `body`.
+    """One row per submission: `status` ('ok' or 'rejected'), `reason`, `notes`, and
+    one column per shape asked for.
 
     `notes=False` leaves the notes empty: they are for people, and a push needs none.
 
     `body` is the `/api/events` request body and `bulk_item` the same event as an item
     of `/api/event-bulk-create-jobs`; both are null for a rejected row, whose `reason`
-    says why it can never be sent as it is.
+    says why it can never be sent as it is. A push asks only for the shape it sends.
     """
+    unknown = [shape for shape in shapes if shape not in SHAPES]
+    if unknown:
+        raise ConfigError(
+            f"unknown body shape {', '.join(map(repr, unknown))}; "
+            f"pick from {', '.join(SHAPES)}"
+        )
     latest = (now or datetime.now(UTC)) + LATEST_AHEAD
-    cleaned = _clean(submissions)
 
-    profile = _object(
-        [
-            _member("email", pl.col("_email")),
-            _member("phone_number", pl.col("_phone")),
-            _member("first_name", pl.col("_first_name")),
-            _member("last_name", pl.col("_last_name")),
-            _nested("location", [_member(k, pl.col(f"_{c}")) for k, c in LOCATION]),
-        ]
-    )
-    profile_json = (
-        pl.lit('{"data":{"type":"profile","attributes":') + profile + pl.lit("}}")
-    )
+    cleaned = escaped_columns(_clean(submissions), _ESCAPED)
+    staged = cleaned.with_columns(_reason=_reasons(cleaned, latest)).lazy()
 
-    event_members = [
-        pl.lit('"properties":') + _properties(),
-        _member("time", pl.col("_time")),
-        _raw_member("value", _value(value_unit)),
-        pl.when(pl.col("amount").is_not_null() & pl.lit(value_unit == "dollars")).then(
-            pl.lit('"value_currency":"USD"')
-        ),
-        _member("unique_id", pl.col("submission_id")),
-        pl.lit(
-            f'"metric":{{"data":{{"type":"metric","attributes":{{"name":"{METRIC_NAME}"}}}}}}'
-        ),
-        pl.lit('"backfill":true') if backfill else None,
-    ]
-    event_json = pl.concat_str(
-        [m for m in event_members if m is not None], separator=",", ignore_nulls=True
-    )
-
-    # The fragments are computed once, as columns, and then pasted into both shapes:
-    # an eager select would otherwise build each of them once per output column.
-    staged = cleaned.with_columns(
-        _reason=_rejection(latest),
-        _profile_json=profile_json,
-        _event_json=event_json,
-    )
+    # Both shapes paste the same fragments; the lazy plan builds each fragment once,
+    # only for the shapes asked for.
+    profile, event = _profile_json(), _event_json(value_unit, backfill)
     ok = pl.col("_reason").is_null()
-    profile_part = pl.col("_profile_json")
-    event_part = pl.col("_event_json")
+    outputs = {
+        "body": pl.concat_str(
+            [
+                pl.lit('{"data":{"type":"event","attributes":{'),
+                event,
+                pl.lit(',"profile":'),
+                profile,
+                pl.lit("}}}"),
+            ]
+        ),
+        "bulk_item": pl.concat_str(
+            [
+                pl.lit('{"type":"event-bulk-create","attributes":{"profile":'),
+                profile,
+                pl.lit(',"events":{"data":[{"type":"event","attributes":{'),
+                event,
+                pl.lit("}}]}}}"),
+            ]
+        ),
+    }
     return staged.select(
         pl.col("submission_id"),
         pl.when(ok).then(pl.lit("ok")).otherwise(pl.lit("rejected")).alias("status"),
@@ -213,34 +232,43 @@ def map_submissions(
         (_notes(value_unit) if notes else pl.lit([], dtype=pl.List(pl.String))).alias(
             "notes"
         ),
-        pl.when(ok)
-        .then(
-            pl.concat_str(
-                [
-                    pl.lit('{"data":{"type":"event","attributes":{'),
-                    event_part,
-                    pl.lit(',"profile":'),
-                    profile_part,
-                    pl.lit("}}}"),
-                ]
-            )
-        )
-        .alias("body"),
-        pl.when(ok)
-        .then(
-            pl.concat_str(
-                [
-                    pl.lit('{"type":"event-bulk-create","attributes":{"profile":'),
-                    profile_part,
-                    pl.lit(',"events":{"data":[{"type":"event","attributes":{'),
-                    event_part,
-                    pl.lit("}}]}}}"),
-                ]
-            )
-        )
-        .alias("bulk_item"),
-        pl.when(ok).then(profile_part).alias("profile_json"),
-        pl.when(ok).then(pl.lit("{") + event_part + pl.lit("}")).alias("event_json"),
+        *(pl.when(ok).then(outputs[shape]).alias(shape) for shape in shapes),
+    ).collect(engine=ENGINE)
+
+
+def _profile_json() -> pl.Expr:
+    """The profile as `{"data":{"type":"profile","attributes":{...}}}`."""
+    attributes = obj(
+        [
+            string("email", pl.col("_j__email")),
+            string("phone_number", pl.col("_j__phone")),
+            string("first_name", pl.col("_j__first_name")),
+            string("last_name", pl.col("_j__last_name")),
+            nested("location", [string(k, pl.col(f"_j__{c}")) for k, c in LOCATION]),
+        ]
+    )
+    return pl.concat_str(
+        [pl.lit('{"data":{"type":"profile","attributes":'), attributes, pl.lit("}}")]
+    )
+
+
+def _event_json(value_unit: ValueUnit, backfill: bool) -> pl.Expr:
+    """The event's attributes but its profile, without the braces around them."""
+    members = [
+        pl.concat_str([pl.lit('"properties":'), _properties()]),
+        string("time", pl.col("_time")),
+        raw("value", _value(value_unit).cast(pl.String)),
+        pl.when(pl.col("amount").is_not_null() & pl.lit(value_unit == "dollars")).then(
+            pl.lit('"value_currency":"USD"')
+        ),
+        string("unique_id", pl.col("_j_submission_id")),
+        pl.lit(
+            f'"metric":{{"data":{{"type":"metric","attributes":{{"name":"{METRIC_NAME}"}}}}}}'
+        ),
+        pl.lit('"backfill":true') if backfill else None,
+    ]
+    return pl.concat_str(
+        [m for m in members if m is not None], separator=",", ignore_nulls=True
     )
 
 
@@ -255,22 +283,53 @@ def _clean(submissions: pl.DataFrame) -> pl.DataFrame:
         "country",
     ]
     email = pl.col("email").str.strip_chars()
-    return submissions.with_columns(
-        *[
-            pl.col(c).cast(pl.String).str.strip_chars().replace("", None).alias(f"_{c}")
-            for c in text
-        ],
-        _email=pl.when(email.str.contains(EMAIL_PATTERN)).then(email),
-        _email_given=email.replace("", None),
-        _phone=normalize_phones(submissions.get_column("phone")),
-        _time=pl.col("created_at")
-        .dt.convert_time_zone("UTC")
-        .dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+    phones = normalize_phones(submissions.get_column("phone"))
+    return (
+        submissions.lazy()
+        .with_columns(
+            *[
+                pl.col(c)
+                .cast(pl.String)
+                .str.strip_chars()
+                .replace("", None)
+                .alias(f"_{c}")
+                for c in text
+            ],
+            _email=pl.when(email.str.contains(EMAIL_PATTERN)).then(email),
+            _email_given=email.replace("", None),
+            _phone=phones,
+            _time=pl.col("created_at")
+            .dt.convert_time_zone("UTC")
+            .dt.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        )
+        .collect(engine=ENGINE)
     )
 
 
-def _rejection(latest: datetime) -> pl.Expr:
-    """Why Klaviyo would refuse the event, or null when it would take it."""
+def _reasons(cleaned: pl.DataFrame, latest: datetime) -> pl.Series:
+    """Why Klaviyo would refuse each event, or null where it would take it.
+
+    The reasons are worded only for the refused rows: formatting them over every row
+    would cost more than the rest of the mapping.
+    """
+    refusals = _refusals(latest)
+    refused = cleaned.select(
+        pl.any_horizontal(condition for condition, _ in refusals)
+    ).to_series()
+    reasons = pl.repeat(None, cleaned.height, dtype=pl.String, eager=True)
+
+    rows = refused.arg_true()
+    if rows.len():
+        # Nested from the last refusal outwards, so that the first that holds wins.
+        reason = pl.lit(None, dtype=pl.String)
+        for condition, why in reversed(refusals):
+            reason = pl.when(condition).then(why).otherwise(reason)
+        reasons = reasons.scatter(rows, cleaned[rows].select(reason).to_series())
+    return reasons.alias("_reason")
+
+
+def _refusals(latest: datetime) -> list[tuple[pl.Expr, pl.Expr]]:
+    """(condition, reason) for each way Klaviyo would refuse an event; first wins."""
     created = pl.col("created_at")
     too_long = pl.any_horizontal(
         pl.col(c).cast(pl.String).str.len_bytes() > MAX_STRING_BYTES
@@ -289,25 +348,26 @@ def _rejection(latest: datetime) -> pl.Expr:
             "source_code",
         )
     )
-    return (
-        pl.when(pl.col("_email").is_null() & pl.col("_phone").is_null())
-        .then(_no_identifier())
-        .when(created < pl.lit(EARLIEST_TIME))
-        .then(
+    return [
+        (pl.col("_email").is_null() & pl.col("_phone").is_null(), _no_identifier()),
+        (
+            created < pl.lit(EARLIEST_TIME),
             pl.format(
                 "created_at {} is before 1990, which Klaviyo refuses", pl.col("_time")
-            )
-        )
-        .when(created > pl.lit(latest))
-        .then(
+            ),
+        ),
+        (
+            created > pl.lit(latest),
             pl.format(
                 "created_at {} is more than a year ahead, which Klaviyo refuses",
                 pl.col("_time"),
-            )
-        )
-        .when(too_long)
-        .then(pl.lit("a field is longer than Klaviyo's 100 KB limit for one string"))
-    )
+            ),
+        ),
+        (
+            too_long,
+            pl.lit("a field is longer than Klaviyo's 100 KB limit for one string"),
+        ),
+    ]
 
 
 def _no_identifier() -> pl.Expr:
@@ -375,43 +435,11 @@ def _value(value_unit: ValueUnit) -> pl.Expr:
     return (dollars * 100).round(0) if value_unit == "cents" else dollars
 
 
-def _json_string(expr: pl.Expr) -> pl.Expr:
-    """A string column as JSON text, quotes and escapes included (polars escapes it)."""
-    encoded = pl.struct(expr.cast(pl.String).alias("v")).struct.json_encode()
-    return encoded.str.slice(5, encoded.str.len_chars() - 6)
-
-
-def _member(key: str, value: pl.Expr) -> pl.Expr:
-    """`"key":"value"`, or null (so that it is left out) when the value is null."""
-    return pl.when(value.is_not_null()).then(pl.lit(f'"{key}":') + _json_string(value))
-
-
-def _raw_member(key: str, value: pl.Expr) -> pl.Expr:
-    """`"key":value` for a number, or null when the value is null."""
-    return pl.when(value.is_not_null()).then(
-        pl.lit(f'"{key}":') + value.cast(pl.String)
-    )
-
-
-def _object(members: list[pl.Expr]) -> pl.Expr:
-    """`{...}` of the members that are not null."""
-    return (
-        pl.lit("{")
-        + pl.concat_str(members, separator=",", ignore_nulls=True)
-        + pl.lit("}")
-    )
-
-
-def _nested(key: str, members: list[pl.Expr]) -> pl.Expr:
-    """`"key":{...}`, left out entirely when every member is null."""
-    inner = pl.concat_str(members, separator=",", ignore_nulls=True)
-    return pl.when(inner.str.len_chars() > 0).then(
-        pl.lit(f'"{key}":{{') + inner + pl.lit("}")
-    )
-
-
 def _properties() -> pl.Expr:
     """Anedot's seven properties, nulls kept as Anedot's own integration sends them."""
-    return pl.struct(
-        [pl.col(column).cast(pl.String).alias(key) for key, column in PROPERTIES]
-    ).struct.json_encode()
+    return obj(
+        [
+            string(key, pl.col(f"_j_{column}")).fill_null(pl.lit(f'"{key}":null'))
+            for key, column in PROPERTIES
+        ]
+    )

@@ -494,7 +494,7 @@ class RelayHealth(_Face):
         shown = self.status.drop("key", "failure_threshold", strict=False)
         self.summary.value = view.frame_html(shown, title="Integrations")
         # Outside IPython there is no frontend to draw on; the charts stay in `.charts`.
-        if get_ipython() is None:  # type: ignore[no-untyped-call]
+        if get_ipython() is None:  # type: ignore[no-untyped-call, unused-ignore]
             return
         self.output.clear_output(wait=True)
         with self.output:

@@ -369,6 +369,7 @@ class _Push:
             value_unit=self.settings.value_unit,
             backfill=self.options.backfill,
             notes=False,
+            shapes=("body",) if self.endpoint == "single" else ("bulk_item",),
         )
 
     async def _produce(

@@ -14,6 +14,7 @@ import pytest
 
 from klaviyo_toolkit import Toolkit, map_submissions, mapping_table
 from klaviyo_toolkit import phones as phones_module
+from klaviyo_toolkit.errors import ConfigError
 from klaviyo_toolkit.mapping import METRIC_NAME
 from klaviyo_toolkit.settings import ValueUnit
 
@@ -316,3 +317,17 @@ def test_the_mapping_table_lists_anedots_fields() -> None:
         "accountName",
     } <= set(table["anedot"].to_list())
     assert "properties.Source Code" in table["klaviyo"].to_list()
+
+
+def test_a_mapping_builds_only_the_shapes_asked_for(tk: Toolkit) -> None:
+    tk.ingest(SAMPLE / "submissions.jsonl")
+
+    mapped = map_submissions(tk.submissions(), shapes=("bulk_item",))
+
+    assert "bulk_item" in mapped.columns
+    assert "body" not in mapped.columns
+
+
+def test_an_unknown_shape_is_refused_in_one_sentence(tk: Toolkit) -> None:
+    with pytest.raises(ConfigError, match="unknown body shape 'bodies'; pick from"):
+        map_submissions(tk.submissions(), shapes=("bodies",))
