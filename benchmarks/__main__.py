@@ -1,12 +1,14 @@
 """The whole performance suite in one process run.
 
-    python -m benchmarks [--size N] [--runs N] [--only CASE[,CASE]] [--quick]
-                         [--single N] [--latency SECONDS] [--out DIR]
+    python -m benchmarks [--size N] [--runs N] [--only CASE[,CASE]] [--keep]
+                         [--quick] [--single N] [--latency SECONDS] [--out DIR]
 
 Generates its data with the seeded generator, runs every case (or the ones named),
 prints one table (case, ours, anchor, ratio, target, met) and writes `results.json`
-and `results.md` to `--out` (default: this folder). Each module also runs alone as
-`python -m benchmarks.<module>` and records its own figures in `results/`.
+and `results.md` to `--out` (default: this folder), again after each case, so that a
+run cut short keeps what it measured. `--keep` keeps the rows of an earlier run that
+this one does not measure, each with its own date and sizes. Each module also runs
+alone as `python -m benchmarks.<module>` and records its own figures in `results/`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import report
-from .runner import CASES, QUICK, Settings, run
+from .runner import CASES, QUICK, Row, Settings, run
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,6 +48,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only", help=f"cases separated by commas, from: {', '.join(CASES)}"
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the other cases of the results already in --out",
     )
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes, to check the suite works"
@@ -87,13 +94,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     chosen = settings(args)
 
+    earlier = report.kept(args.out, args.cases) if args.keep else {}
     started = time.perf_counter()
-    rows = run(args.cases, chosen)
-    seconds = time.perf_counter() - started
 
-    found = report.document(rows, chosen, quick=args.quick, seconds=seconds)
-    print(report.table(rows))
-    for path in report.write(found, rows, args.out):
+    def write(rows: dict[str, Row]) -> tuple[Path, ...]:
+        every = {**earlier, **rows}
+        ordered = {key: every[key] for key in CASES if key in every}
+        seconds = time.perf_counter() - started
+        found = report.document(ordered, chosen, quick=args.quick, seconds=seconds)
+        return report.write(found, ordered, args.out)
+
+    measured: dict[str, Row] = {}
+
+    def done(case: str, row: Row) -> None:
+        measured[case] = row
+        write(measured)
+
+    rows = run(args.cases, chosen, done=done)
+
+    print(report.table({**earlier, **rows}))
+    for path in write(rows):
         print(f"written to {path}")
     return 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,20 @@ def markdown(found: dict[str, Any], rows: dict[str, Row]) -> str:
         f"## Every run\n\n{runs}",
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def kept(out: Path, measuring: Sequence[str]) -> dict[str, Row]:
+    """The rows of an earlier results.json in `out` that this run does not measure."""
+    path = out / "results.json"
+    if not path.exists():
+        return {}
+    try:
+        cases = json.loads(path.read_text())["cases"]
+        rows = {key: Row(**case) for key, case in cases.items()}
+    except (ValueError, KeyError, TypeError) as error:
+        message = f"{path} cannot be kept ({error}); move it away or rerun all cases"
+        raise SystemExit(message) from error
+    return {key: row for key, row in rows.items() if key not in measuring}
 
 
 def write(found: dict[str, Any], rows: dict[str, Row], out: Path) -> tuple[Path, Path]:

@@ -13,7 +13,8 @@ import functools
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,18 +84,40 @@ class Row:
     target: str
     met: bool
     details: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    """How long the case took, all its runs and its anchor's."""
+    measured: str = field(
+        default_factory=lambda: datetime.now(UTC).isoformat("T", "seconds")
+    )
+    """When it was measured: a row kept from an earlier run says so."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The sizes and runs it was measured with."""
 
 
-def run(names: Sequence[str], settings: Settings) -> dict[str, Row]:
-    """The row of each named case, in order, measured in one temporary folder."""
+def run(
+    names: Sequence[str],
+    settings: Settings,
+    *,
+    done: Callable[[str, Row], None] | None = None,
+) -> dict[str, Row]:
+    """The row of each named case, in order, measured in one temporary folder.
+
+    `done` is told of each row as soon as it is measured, so that a long run that
+    stops halfway keeps what it had.
+    """
     rows = {}
     with tempfile.TemporaryDirectory(prefix="klaviyo-bench-") as name:
         folder = Path(name)
         for case in names:
             print(f"[{case}] running", flush=True)
             started = time.perf_counter()
-            rows[case] = CASES[case](settings, folder)
-            print(f"[{case}] done in {time.perf_counter() - started:.1f} s", flush=True)
+            row = CASES[case](settings, folder)
+            row.seconds = round(time.perf_counter() - started, 1)
+            row.settings = asdict(settings)
+            rows[case] = row
+            print(f"[{case}] done in {row.seconds:.1f} s", flush=True)
+            if done is not None:
+                done(case, row)
     return rows
 
 

@@ -90,3 +90,27 @@ def test_results_md_carries_the_same_table(
         assert f"| {row['case']} | {row['ours']} |" in text
     assert "## Machine" in text
     assert "## Every run" in text
+
+
+def test_a_rerun_of_one_case_with_keep_leaves_the_others_as_measured(
+    results: dict[str, Any], tmp_path: Path
+) -> None:
+    earlier = json.loads(json.dumps(results))
+    earlier["cases"]["mapping"]["ours"] = "stale"
+    (tmp_path / "results.json").write_text(json.dumps(earlier))
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "mapping"]
+        + ["--keep", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    rerun = json.loads((tmp_path / "results.json").read_text())["cases"]
+    assert list(rerun) == list(CASES)
+    assert rerun["tui"] == results["cases"]["tui"]
+    assert rerun["mapping"]["ours"] != "stale"
+    assert "stale" not in (tmp_path / "results.md").read_text()
