@@ -17,6 +17,9 @@ cannot be one (`reason`, `field`), which the ingest step sends to quarantine.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 __all__ = ["NORMALIZED_COLUMNS", "REASONS", "normalize_sql"]
 
 MAX_AMOUNT = 10_000_000
@@ -113,17 +116,46 @@ _EXTRA_FIELDS: tuple[tuple[str, str, str], ...] = (
 _ALL_FIELDS = _TEXT_FIELDS + _EXTRA_FIELDS
 
 
-def _paths(shape: int) -> str:
-    """A DuckDB list literal of every field's path in one shape (1 camel, 2 snake)."""
-    return "[" + ", ".join(f"'{field[shape]}'" for field in _ALL_FIELDS) + "]"
+# Read as JSON text rather than as a string: their type decides the row's fate.
+_JSON_FIELDS = ("$.id", "$.customFields", "$.submission_id", "$.custom_field_responses")
 
 
-def _value(position: int) -> str:
-    """The text at one field's position in the extracted list, trimmed, empty read as
-    absent. trim() costs about 200 ns a call and a row has thirty values, nearly all
-    starting and ending with a printable ASCII character it would leave alone; only
-    the others go through it."""
-    value = f"v[{position}]"
+def _structure() -> str:
+    """The `json_transform` structure of both shapes' fields, as one JSON object.
+
+    The two shapes share no key with different meanings (`status`, `email`, ... are
+    the same value in both), so one transform reads either, and the SQL picks each
+    field from the shape the row is in.
+    """
+    structure: dict[str, Any] = {}
+    typed = [(path, "VARCHAR") for field in _ALL_FIELDS for path in field[1:]]
+    for path, kind in [*typed, *((path, "JSON") for path in _JSON_FIELDS)]:
+        *parents, leaf = path.removeprefix("$.").split(".")
+        level = structure
+        for key in parents:
+            level = level.setdefault(key, {})
+        if level.setdefault(leaf, kind) != kind:
+            raise ValueError(f"{path} is read as two different things")
+    return json.dumps(structure).replace("'", "''")
+
+
+def _access(path: str) -> str:
+    """SQL for the value at a `$.a.b` path of the transformed struct `s`."""
+    return "s" + "".join(f"['{key}']" for key in path.removeprefix("$.").split("."))
+
+
+def _picked(column: str, camel: str, snake: str) -> str:
+    return (
+        f"CASE WHEN is_webhook THEN {_access(snake)} ELSE {_access(camel)} END "
+        f"AS v_{column}"
+    )
+
+
+def _value(column: str) -> str:
+    """A field's text, trimmed, empty read as absent. trim() costs about 200 ns a
+    call and a row has thirty values, nearly all starting and ending with a printable
+    ASCII character it would leave alone; only the others go through it."""
+    value = f"v_{column}"
     return (
         f"CASE WHEN ord({value}) BETWEEN 33 AND 126 "
         f"AND ord({value}[-1]) BETWEEN 33 AND 126 THEN {value} "
@@ -137,12 +169,12 @@ def normalize_sql(lines: str) -> str:
     Each row has the normalized columns, plus `reason` and `field` (NULL when the row is
     good). Blank lines never reach it: they are not submissions and not errors, and
     the reader drops them far more cheaply than SQL's trim() could. Every
-    field is read by one multi-path extraction per row, which parses the JSON once.
+    field is read by one `json_transform` of the row into a struct of both shapes.
     """
-    position = {field[0]: i for i, field in enumerate(_ALL_FIELDS, start=1)}
     text_columns = ",\n        ".join(
-        f"{_value(position[column])} AS {column}" for column, _, _ in _TEXT_FIELDS
+        f"{_value(column)} AS {column}" for column, _, _ in _TEXT_FIELDS
     )
+    picked = ",\n               ".join(_picked(*field) for field in _ALL_FIELDS)
     return f"""
     WITH decoded AS (
         SELECT source, line, try(decode(raw_bytes)) AS text
@@ -162,27 +194,26 @@ def normalize_sql(lines: str) -> str:
                CASE WHEN left(t[2]::VARCHAR, 1) = '{{' THEN t[2] ELSE j END AS p
         FROM top
     ), extracted AS (
-        SELECT *,
-               CASE WHEN is_webhook THEN json_extract_string(p, {_paths(2)})
-                    ELSE json_extract_string(p, {_paths(1)}) END AS v,
-               CASE WHEN is_webhook
-                    THEN json_extract(p, ['$.submission_id',
-                                          '$.custom_field_responses'])
-                    ELSE json_extract(p, ['$.id', '$.customFields']) END AS w
+        SELECT *, json_transform(p, '{_structure()}') AS s
         FROM shaped
-    ), fields AS (
-        SELECT source, line, text, j, is_object, is_webhook,
-        w[1] AS id_json,
-        CASE WHEN is_webhook THEN nullif(trim(event_json->>'$'), '') END AS event,
-        coalesce({_value(position["created_text"])},
-                 {_value(position["created_fallback"])}) AS created_text,
-        coalesce({_value(position["amount_text"])},
-                 {_value(position["amount_fallback"])}) AS amount_text,
-        lower({_value(position["kind_text"])}) AS kind_text,
-        lower(v[{position["recurring_text"]}]) AS recurring_text,
-        w[2] AS custom_fields,
-        {text_columns}
+    ), picked AS (
+        SELECT source, line, text, j, is_object, is_webhook, event_json,
+               CASE WHEN is_webhook THEN s['submission_id'] ELSE s['id'] END
+                   AS id_json,
+               CASE WHEN is_webhook THEN s['custom_field_responses']
+                    ELSE s['customFields'] END AS custom_fields,
+               {picked}
         FROM extracted
+    ), fields AS (
+        SELECT source, line, text, j, is_object, is_webhook, id_json, custom_fields,
+        CASE WHEN is_webhook THEN nullif(trim(event_json->>'$'), '') END AS event,
+        coalesce({_value("created_text")}, {_value("created_fallback")})
+            AS created_text,
+        coalesce({_value("amount_text")}, {_value("amount_fallback")}) AS amount_text,
+        lower({_value("kind_text")}) AS kind_text,
+        lower(v_recurring_text) AS recurring_text,
+        {text_columns}
+        FROM picked
     ), typed AS (
         SELECT *,
                CASE WHEN json_type(id_json) = 'VARCHAR'

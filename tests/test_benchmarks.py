@@ -99,9 +99,9 @@ def test_a_rerun_of_one_case_with_keep_leaves_the_others_as_measured(
     earlier["cases"]["mapping"]["ours"] = "stale"
     (tmp_path / "results.json").write_text(json.dumps(earlier))
 
+    only_mapping = ["--quick", "--only", "mapping", "--keep", "--out", str(tmp_path)]
     finished = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--only", "mapping"]
-        + ["--keep", "--out", str(tmp_path)],
+        [sys.executable, "-m", "benchmarks", *only_mapping],
         cwd=ROOT,
         capture_output=True,
         text=True,

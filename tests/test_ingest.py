@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from klaviyo_toolkit import InputError, Toolkit
+from klaviyo_toolkit import ingest as ingest_module
 
 from .conftest import SAMPLE, camel, write_jsonl
 
@@ -165,3 +166,18 @@ def test_pages_carry_their_teams_from_the_import(tk: Toolkit) -> None:
     assert count == pages.height
     assert set(pages["team"].drop_nulls().to_list()) == {"Field", "Digital"}
     assert (pages["team_source"] == "import").all()
+
+
+def test_a_file_is_read_in_chunks_of_whole_lines(
+    tk: Toolkit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest_module, "CHUNK_LINES", 7)
+    path = tmp_path / "many.jsonl"
+    rows = [camel(f"s{i}") for i in range(40)]
+    path.write_bytes(b"".join(json.dumps(row).encode() + b"\n" for row in rows) + b"\n")
+
+    report = tk.ingest(path)
+
+    assert report.stored == 40
+    lines = tk.submissions().sort("source_line")["source_line"].to_list()
+    assert lines == list(range(1, 41))
