@@ -8,7 +8,8 @@ prints one table (case, ours, anchor, ratio, target, met) and writes `results.js
 and `results.md` to `--out` (default: this folder), again after each case, so that a
 run cut short keeps what it measured. `--keep` keeps the rows of an earlier run that
 this one does not measure, each with its own date and sizes. Each module also runs
-alone as `python -m benchmarks.<module>` and records its own figures in `results/`.
+alone as `python -m benchmarks.<module>` and records its own figures in `results/`
+(not kept in the repository: the suite's two files are the record).
 """
 
 from __future__ import annotations

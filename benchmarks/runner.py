@@ -197,29 +197,23 @@ def single_row(settings: Settings, folder: Path) -> Row:
 
 
 def _rate_ratio(ours: dict[str, Any], anchor: dict[str, Any] | None) -> str:
-    """Ours over the SDK's, both steady fractions when both runs were long enough."""
-    if anchor is None:
+    """Ours over the SDK's events a second over the whole run: how much sooner the
+    same push is done. The steady fractions stand beside it in each figure."""
+    if anchor is None or not anchor["median_events_per_clock_second"]:
         return NO_ANCHOR
-
-    steady = "median_steady_fraction"
-    both_steady = ours[steady] is not None and anchor[steady] is not None
-    key = steady if both_steady else "median_fraction_of_limit"
-    if not anchor[key]:
-        return NO_ANCHOR
-    return f"{ours[key] / anchor[key]:.2f}x the SDK's rate"
-
-
-def _fraction(found: dict[str, Any]) -> float:
-    """The steady fraction, or the whole run's when too short for a full window."""
-    steady = found["median_steady_fraction"]
-    return float(steady if steady is not None else found["median_fraction_of_limit"])
+    rate = "median_events_per_clock_second"
+    return f"{ours[rate] / anchor[rate]:.2f}x the SDK's events/s"
 
 
 def _relay_figure(found: dict[str, Any]) -> str:
-    which = "steady" if found["median_steady_fraction"] is not None else "whole-run"
+    """The fraction of the limit in the steady minutes (when the run had any) and
+    over the whole run, the whole run's rate, and what was lost or throttled."""
+    steady = found["median_steady_fraction"]
+    fractions = f"{found['median_fraction_of_limit']:.3f} of the limit over the run"
+    if steady is not None:
+        fractions = f"{steady:.3f} of the limit steady, " + fractions
     return (
-        f"{_fraction(found):.3f} of the limit ({which}, "
-        f"{found['median_events_per_clock_second']:,.1f} events/s), "
+        f"{fractions} ({found['median_events_per_clock_second']:,.1f} events/s), "
         f"{found['lost']} lost, {found['throttled']} 429s"
     )
 

@@ -59,6 +59,25 @@ def test_a_signed_delivery_is_stored(tk: Toolkit, server: WebhookServer) -> None
     assert tk.submissions()["submission_id"].to_list() == ["w1"]
 
 
+def test_a_signed_delivery_is_relayed_to_klaviyo_as_its_event(tk: Toolkit) -> None:
+    clock = Clock(1_000)
+    with Simulator(clock=clock) as simulator:
+        tk.add_integration("live", api_key=GOOD_KEY, base_url=simulator.base_url)
+        receiver = WebhookReceiver(
+            tk, secret=SECRET, relay=True, push_options=PushOptions(clock=clock)
+        )
+        with WebhookServer(receiver) as server:
+            answer = _post(server.url, _donation("w-live"))
+            _wait_for(lambda: len(simulator.unique_ids()) >= 1)
+        (event,) = simulator.events()
+
+    assert answer.status_code == 200
+    assert event["unique_id"] == "w-live"
+    assert event["value"] == 2500.0
+    profile = event["profile"]["data"]["attributes"]
+    assert profile["email"] == "w-live@example.org"
+
+
 @pytest.mark.parametrize("signature", [None, "", "00" * 32, "not hex"])
 def test_a_missing_or_wrong_signature_is_refused_and_stores_nothing(
     tk: Toolkit, server: WebhookServer, signature: str | None
@@ -153,10 +172,13 @@ def test_a_burst_of_1000_webhooks_is_stored_and_relayed_exactly_once(
             answers = asyncio.run(_burst(server.url, bodies))
             _wait_for(lambda: len(simulator.unique_ids()) >= _sendable(tk))
         received = simulator.unique_ids()
+        stats = simulator.stats()
 
     assert [a for a in answers if a != 200] == []
     assert tk.submissions().height == 1_000
     assert len(received) == len(set(received)) == _sendable(tk)
+    # The simulator keeps one event per unique_id; a second send would be counted here.
+    assert stats.duplicate_events == 0
     assert tk.status().to_dicts()[0]["unsent"] == tk.status().to_dicts()[0]["rejected"]
 
 
