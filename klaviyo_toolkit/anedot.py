@@ -117,7 +117,14 @@ _ALL_FIELDS = _TEXT_FIELDS + _EXTRA_FIELDS
 
 
 # Read as JSON text rather than as a string: their type decides the row's fate.
-_JSON_FIELDS = ("$.id", "$.customFields", "$.submission_id", "$.custom_field_responses")
+_JSON_FIELDS = (
+    "$.id",
+    "$.customFields",
+    "$.submission_id",
+    "$.custom_field_responses",
+    "$.event",
+    "$.payload",
+)
 
 
 def _structure() -> str:
@@ -183,19 +190,19 @@ def normalize_sql(lines: str) -> str:
         SELECT source, line, text, try_cast(text AS JSON) AS j
         FROM decoded
     ), top AS (
-        SELECT *, json_extract(j, ['$.event', '$.payload', '$.submission_id']) AS t
+        SELECT *, json_transform(j, '{_structure()}') AS outer_struct
         FROM parsed
-    ), shaped AS (
+    ), extracted AS (
         SELECT source, line, text, j,
                regexp_matches(j::VARCHAR, '^\\s*\\{{') AS is_object,
-               (t[1] IS NOT NULL OR t[2] IS NOT NULL OR t[3] IS NOT NULL)
-                   AS is_webhook,
-               t[1] AS event_json,
-               CASE WHEN left(t[2]::VARCHAR, 1) = '{{' THEN t[2] ELSE j END AS p
+               (outer_struct['event'] IS NOT NULL
+                OR outer_struct['payload'] IS NOT NULL
+                OR outer_struct['submission_id'] IS NOT NULL) AS is_webhook,
+               outer_struct['event'] AS event_json,
+               CASE WHEN left(outer_struct['payload']::VARCHAR, 1) = '{{'
+                    THEN json_transform(outer_struct['payload'], '{_structure()}')
+                    ELSE outer_struct END AS s
         FROM top
-    ), extracted AS (
-        SELECT *, json_transform(p, '{_structure()}') AS s
-        FROM shaped
     ), picked AS (
         SELECT source, line, text, j, is_object, is_webhook, event_json,
                CASE WHEN is_webhook THEN s['submission_id'] ELSE s['id'] END

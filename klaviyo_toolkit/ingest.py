@@ -10,7 +10,6 @@ its file.
 from __future__ import annotations
 
 import glob
-import itertools
 import json
 import logging
 import os
@@ -25,6 +24,7 @@ import pyarrow as pa
 
 from .anedot import NORMALIZED_COLUMNS, REASONS, normalize_sql
 from .errors import InputError
+from .lines import read_ahead, read_lines
 from .store import Store, frame, scalar
 
 __all__ = [
@@ -39,10 +39,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CHUNK_LINES = 122_880
-"""Lines normalized and inserted together: one DuckDB row group. A chunk that fills
-row groups exactly is written once, as it is inserted; one that leaves a group part
-full makes later commits rewrite it, and a 500,000-line file took half again as long."""
+CHUNK_LINES = 245_760
+"""Lines normalized and inserted together: two DuckDB row groups, one for each core
+to write. A chunk that fills row groups exactly is written once, as it is inserted;
+one that leaves a group part full makes later commits rewrite it, and a
+500,000-line file took half again as long."""
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 JSON_SUFFIXES = {".json"}
@@ -141,7 +142,7 @@ def ingest_files(
     report = IngestReport()
     for path in paths:
         file_report = FileReport(source=str(path))
-        for chunk in _chunks(path):
+        for chunk in read_ahead(_chunks(path)):
             _ingest_chunk(store, chunk, file_report)
             if progress is not None:
                 progress(chunk.num_rows)
@@ -179,15 +180,8 @@ def _chunks(path: Path) -> Iterator[pa.Table]:
         yield from _json_document_chunks(path)
         return
 
-    line_no = 1
     try:
-        with path.open("rb") as handle:
-            while True:
-                lines = list(itertools.islice(handle, CHUNK_LINES))
-                if not lines:
-                    return
-                yield _lines_table(str(path), lines, first_line=line_no)
-                line_no += len(lines)
+        yield from read_lines(path, str(path), CHUNK_LINES)
     except OSError as error:
         raise InputError(
             f"{path} cannot be read: {error.strerror or error}."
@@ -284,18 +278,24 @@ def _ingest_on(
 
 
 def _insert_new(con: duckdb.DuckDBPyConnection) -> int:
-    """Insert each good row whose id is new: the first of the chunk, none stored."""
+    """Insert each good row whose id is new: the first of the chunk, none stored.
+
+    Repeats within the chunk are found from the ids alone; ordering every row with
+    its raw body to find them cost a third of a large ingest.
+    """
     before = _count(con)
     con.execute(
         f"""
         INSERT INTO submissions ({", ".join(NORMALIZED_COLUMNS)}, ingested_at)
         SELECT {", ".join(f"i.{c}" for c in NORMALIZED_COLUMNS)}, now()
-        FROM (
-            SELECT * FROM normalized WHERE reason IS NULL
-            QUALIFY row_number() OVER (
-                PARTITION BY submission_id ORDER BY source_line) = 1
-        ) i
+        FROM normalized i
+        ANTI JOIN (
+            SELECT submission_id, min(source_line) AS first_line FROM normalized
+            WHERE reason IS NULL GROUP BY submission_id HAVING count(*) > 1
+        ) repeated ON repeated.submission_id = i.submission_id
+            AND repeated.first_line <> i.source_line
         ANTI JOIN submissions s ON s.submission_id = i.submission_id
+        WHERE i.reason IS NULL
         """
     )
     return _count(con) - before

@@ -126,6 +126,23 @@ def test_money_is_decimal_and_both_time_formats_parse(
     ]
 
 
+def test_envelope_keys_that_are_null_leave_a_camel_row_camel(
+    tk: Toolkit, tmp_path: Path
+) -> None:
+    rows = [
+        {**camel("a"), "event": None},
+        {**camel("b"), "payload": None},
+        {"event": "donation_completed", "submission_id": None, "created_at": "2026"},
+    ]
+
+    report = tk.ingest(write_jsonl(tmp_path / "nulls.jsonl", rows))
+
+    assert report.stored == 2
+    assert sorted(tk.submissions()["submission_id"].to_list()) == ["a", "b"]
+    assert report.reasons == {"no_id": 1}
+    assert tk.quarantine()["field"].to_list() == ["submission_id"]
+
+
 def test_lines_that_are_not_utf8_are_quarantined(tk: Toolkit, tmp_path: Path) -> None:
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(
