@@ -9,6 +9,7 @@ the log is at most as long as the window's limit, a few thousand floats.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -32,11 +33,14 @@ class Limits:
     steady: int
     """Requests allowed in any sixty-second window."""
 
-    def scaled(self, fraction: float) -> Limits:
-        """The same limits scaled by `fraction`, never below one request."""
-        return Limits(
-            max(1, int(self.burst * fraction)), max(1, int(self.steady * fraction))
-        )
+    def scaled(self, fraction: float, *, slack: int = 0) -> Limits:
+        """The same limits scaled by `fraction` and at least `slack` requests under
+        each, never below one request."""
+
+        def under(limit: int) -> int:
+            return max(1, min(int(limit * fraction), limit - slack))
+
+        return Limits(under(self.burst), under(self.steady))
 
 
 EVENT_LIMITS = Limits(burst=350, steady=3_500)
@@ -82,17 +86,30 @@ class WindowLimiter:
         self.clock = clock
         self._burst = SlidingWindow(limits.burst, BURST_WINDOW)
         self._steady = SlidingWindow(limits.steady, STEADY_WINDOW)
+        self._spacing = BURST_WINDOW / limits.burst
+        self._next_start = -math.inf
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        """Wait until one request fits in both windows, then count it."""
+        """Wait until one request fits in both windows, then count it.
+
+        Requests are also spread evenly over the one-second window instead of leaving
+        together: as many fit in any second, but a burst sent at once reaches Klaviyo
+        spread out by the network and its queues, and part of it lands in the next
+        second together with the next burst.
+        """
         async with self._lock:
             while True:
                 now = self.clock.now()
-                wait = max(self._burst.wait_time(now), self._steady.wait_time(now))
+                wait = max(
+                    self._burst.wait_time(now),
+                    self._steady.wait_time(now),
+                    self._next_start - now,
+                )
                 if wait <= 0:
                     self._burst.record(now)
                     self._steady.record(now)
+                    self._next_start = now + self._spacing
                     return
                 await self.clock.sleep(wait)
 
