@@ -1,11 +1,11 @@
-"""A JSONL file cut into tables of lines, by numpy over large blocks of bytes.
+"""A JSONL file cut into tables of lines, by numpy over blocks of bytes.
 
 Ingest hands DuckDB a table of (source, line number, raw bytes). Building it from a
 Python list of lines cost half a second per 122,880 lines, more than DuckDB takes to
 normalize them; here the newlines of a block are found by one vectorized comparison,
-the line ends are dropped by one masked copy, and the lines become a binary column
-over that copy without another per-line step. Only the few lines that may be blank
-(those starting with white space) are looked at one by one.
+the line ends are dropped by two byte replacements, and the lines become a binary
+column over the result without another per-line step. Only the few lines that may be
+blank (those starting with white space) are looked at one by one.
 """
 
 from __future__ import annotations
