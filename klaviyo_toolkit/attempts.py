@@ -149,12 +149,16 @@ class AttemptLog:
                 self.integration,
             ],
         )
-        if state.inactive_reason is not None:
-            con.execute(
-                """UPDATE integrations SET active = false, inactive_since = now(),
-                   inactive_reason = ? WHERE name = ? AND active""",
-                [state.inactive_reason, self.integration],
-            )
+        if state.inactive_reason is None:
+            return
+        # The state keeps its reason for the rest of the push; only the write that
+        # turns the integration off says so.
+        changed = con.execute(
+            """UPDATE integrations SET active = false, inactive_since = now(),
+               inactive_reason = ? WHERE name = ? AND active""",
+            [state.inactive_reason, self.integration],
+        ).fetchall()
+        if changed and changed[0][0]:
             log.warning(
                 "integration %s is now inactive: %s",
                 self.integration,

@@ -88,6 +88,22 @@ def test_a_bad_key_makes_exactly_five_requests_even_when_concurrent(
     assert simulator.requests_by_status() == {401: 5}
 
 
+def test_turning_inactive_is_logged_once(
+    tk: Toolkit,
+    tmp_path: Path,
+    simulator: Simulator,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _ingest(tk, tmp_path, _rows(60))
+    tk.add_integration("revoked", api_key=REVOKED_KEY, base_url=simulator.base_url)
+
+    with caplog.at_level(logging.WARNING, logger="klaviyo_toolkit"):
+        tk.push("revoked", options=PushOptions(clock=clock, concurrency=16))
+
+    assert caplog.text.count("integration revoked is now inactive") == 1
+
+
 def test_reactivation_with_a_new_key_resumes_the_unsent(
     tk: Toolkit, tmp_path: Path, simulator: Simulator, clock: Clock
 ) -> None:
